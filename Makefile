@@ -1,0 +1,46 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+PACKAGES := midil_common midil_sync midil_async
+
+.PHONY: test lint typecheck pytest demo bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Stamps reinstall only when the project's metadata changes.
+$(VENV)/.test-installed: pyproject.toml setup.cfg | $(PY)
+	$(PIP) install --quiet -e '.[all,test]'
+	touch $@
+
+$(VENV)/.demo-installed: pyproject.toml setup.cfg | $(PY)
+	$(PIP) install --quiet -e '.[all,demo]'
+	touch $@
+
+$(VENV)/.bench-installed: pyproject.toml setup.cfg | $(PY)
+	$(PIP) install --quiet -e '.[all,test,bench]'
+	touch $@
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.test-installed
+	$(VENV)/bin/mypy --strict $(PACKAGES)
+
+pytest: $(VENV)/.test-installed
+	$(PY) -m pytest -q
+
+test: lint typecheck pytest
+
+demo: $(VENV)/.demo-installed
+	$(PY) examples/demo.py
+
+bench: $(VENV)/.bench-installed
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,280 @@
+"""One exception tree for the whole SDK.
+
+Both shells raise these classes, so a caller catches the same exception whether the kit used requests or
+httpx, boto3 or aiobotocore. Third-party exceptions are chained (``raise ... from``), never leaked.
+Messages never contain a token, a secret or a raw request body.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from midil_common.http.types import Response
+    from midil_common.jsonapi.models import ErrorObject
+
+__all__ = [
+    "AuthError",
+    "ClientError",
+    "ConfigError",
+    "ConnectError",
+    "ConsumerError",
+    "EventError",
+    "HTTPError",
+    "HTTPStatusError",
+    "InvalidAudienceError",
+    "InvalidClaimError",
+    "InvalidDocumentError",
+    "InvalidEventError",
+    "InvalidIssuerError",
+    "InvalidQueryError",
+    "InvalidSignatureError",
+    "InvalidTokenError",
+    "JSONAPIError",
+    "JWKSFetchError",
+    "KeyNotFoundError",
+    "MalformedTokenError",
+    "MidilError",
+    "NotAcceptableError",
+    "PermissionDeniedError",
+    "PublishError",
+    "RateLimitError",
+    "ResponseTooLargeError",
+    "ServerError",
+    "TimeoutError",
+    "TokenExpiredError",
+    "TokenNotYetValidError",
+    "TokenRequestError",
+    "TransportError",
+    "UnsupportedAlgorithmError",
+    "UnsupportedMediaTypeError",
+]
+
+
+class MidilError(Exception):
+    """Root of every exception the kit raises on purpose."""
+
+
+class ConfigError(MidilError, ValueError):
+    """Configuration is missing or invalid; the message names the setting (never its secret value)."""
+
+    def __init__(self, message: str, *, variable: str | None = None) -> None:
+        super().__init__(message)
+        self.variable = variable
+
+
+# --------------------------------------------------------------------------------------------- auth
+
+
+class AuthError(MidilError):
+    """Base of authentication and authorization failures."""
+
+
+class InvalidTokenError(AuthError):
+    """The token was refused. Subclasses say why; the message never echoes the token."""
+
+
+class MalformedTokenError(InvalidTokenError):
+    """The token is not a well-formed compact JWS (segments, base64url, JSON, size)."""
+
+
+class TokenExpiredError(InvalidTokenError):
+    """The token's ``exp`` has passed (beyond the configured leeway)."""
+
+
+class TokenNotYetValidError(InvalidTokenError):
+    """The token's ``nbf`` or ``iat`` lies in the future (beyond the configured leeway)."""
+
+
+class InvalidSignatureError(InvalidTokenError):
+    """The signature does not verify with the issuer's key."""
+
+
+class InvalidIssuerError(InvalidTokenError):
+    """The ``iss`` claim is missing or is not the expected issuer."""
+
+
+class InvalidAudienceError(InvalidTokenError):
+    """The ``aud`` claim (or Cognito ``client_id``) does not name an accepted audience."""
+
+
+class InvalidClaimError(InvalidTokenError):
+    """A claim or header is missing, of the wrong type, or has a refused value."""
+
+    def __init__(self, message: str, *, claim: str | None = None) -> None:
+        super().__init__(message)
+        self.claim = claim
+
+
+class UnsupportedAlgorithmError(InvalidTokenError):
+    """The token's ``alg`` is not on the allow-list, or does not fit the key."""
+
+
+class KeyNotFoundError(InvalidTokenError):
+    """No key of the issuer's key set matches the token's ``kid``."""
+
+
+class JWKSFetchError(AuthError):
+    """The issuer's discovery document or key set could not be fetched and no usable keys are cached."""
+
+
+class TokenRequestError(AuthError):
+    """A token endpoint refused or failed a request; carries the OAuth ``error`` fields, never secrets."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str | None = None,
+        error_description: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error = error
+        self.error_description = error_description
+        self.status_code = status_code
+
+
+class PermissionDeniedError(AuthError):
+    """The caller is authenticated but lacks a scope, group or permission."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        required_scopes: Sequence[str] = (),
+        permission: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.required_scopes = tuple(required_scopes)
+        self.permission = permission
+
+
+# --------------------------------------------------------------------------------------------- http
+
+
+class HTTPError(MidilError):
+    """Base of outbound HTTP failures."""
+
+
+class HTTPStatusError(HTTPError):
+    """The server answered with a status the caller treats as failure."""
+
+    def __init__(
+        self, message: str, *, response: Response, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.response = response
+        self.status_code = response.status_code
+        self.retry_after = retry_after
+
+
+class ClientError(HTTPStatusError):
+    """A 4xx answer."""
+
+
+class RateLimitError(ClientError):
+    """A 429 answer; ``retry_after`` holds the server's wish in seconds, or None."""
+
+
+class ServerError(HTTPStatusError):
+    """A 5xx answer."""
+
+
+class TransportError(HTTPError):
+    """The exchange failed below HTTP (connection, timeout, protocol).
+
+    ``request_sent`` is False only when the kit knows no byte of the request reached the server, which
+    makes a retry safe for any method.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class TimeoutError(TransportError, builtins.TimeoutError):
+    """A connect, read, write or pool timeout; ``phase`` says which."""
+
+    def __init__(self, message: str, *, phase: str = "read", request_sent: bool = True) -> None:
+        TransportError.__init__(self, message, request_sent=request_sent)
+        self.phase = phase
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConnectError(TransportError):
+    """The connection could not be established; nothing was sent."""
+
+    def __init__(self, message: str, *, request_sent: bool = False) -> None:
+        super().__init__(message, request_sent=request_sent)
+
+
+class ResponseTooLargeError(TransportError):
+    """The response body exceeded the configured size cap; reading stopped there."""
+
+
+# ------------------------------------------------------------------------------------------ jsonapi
+
+
+class JSONAPIError(MidilError):
+    """Base of JSON:API failures; ``errors`` are JSON:API error objects, ``status`` the HTTP status."""
+
+    default_status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: Sequence[ErrorObject] = (),
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.errors: list[ErrorObject] = list(errors)
+        self.status: int = status if status is not None else self.default_status
+
+
+class InvalidDocumentError(JSONAPIError, ValueError):
+    """A JSON:API document breaks the specification; each error points at the offending member."""
+
+
+class InvalidQueryError(JSONAPIError):
+    """A JSON:API query parameter is malformed or not allowed; errors carry ``source.parameter``."""
+
+
+class UnsupportedMediaTypeError(JSONAPIError):
+    """The request's ``Content-Type`` is not acceptable JSON:API (415)."""
+
+    default_status = 415
+
+
+class NotAcceptableError(JSONAPIError):
+    """No media type in ``Accept`` can be served (406)."""
+
+    default_status = 406
+
+
+# ------------------------------------------------------------------------------------------- events
+
+
+class EventError(MidilError):
+    """Base of event publishing and consuming failures."""
+
+
+class InvalidEventError(EventError, ValueError):
+    """An event or message body is not a valid event."""
+
+
+class PublishError(EventError):
+    """Some events were not accepted; ``failed`` holds them so nothing is dropped silently."""
+
+    def __init__(self, message: str, *, failed: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.failed: list[Any] = list(failed)
+
+
+class ConsumerError(EventError):
+    """A consumer could not receive, handle or acknowledge messages."""

@@ -1,0 +1,137 @@
+"""Typed settings read from ``MIDIL_...`` environment variables.
+
+Each module has a section; nested values use ``__``: ``MIDIL_AUTH__ISSUER``,
+``MIDIL_SERVICE_AUTH__CLIENT_SECRET``. Lists accept JSON (``["a","b"]``) or a comma-separated string.
+A bad value raises :class:`~midil_common.errors.ConfigError` naming the variable; secrets are
+``SecretStr`` and never appear in reprs or messages. Nothing is read at import time: call
+:func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from midil_common.errors import ConfigError
+
+__all__ = [
+    "AuthSettings",
+    "HttpSettings",
+    "JSONAPISettings",
+    "MidilSettings",
+    "ServiceAuthSettings",
+    "load_settings",
+]
+
+ENV_PREFIX = "MIDIL_"
+ENV_NESTED_DELIMITER = "__"
+
+
+def _split_list(value: Any) -> Any:
+    """Accept JSON arrays and comma-separated strings for list settings."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise ValueError("not a valid JSON array") from exc
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+StrList = Annotated[tuple[str, ...], NoDecode]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthSettings(_Section):
+    """Inbound token verification (``MIDIL_AUTH__...``)."""
+
+    issuer: str | None = None
+    audience: StrList = ()
+    jwks_url: str | None = None
+    algorithms: StrList = ("RS256", "ES256")
+    leeway: float = Field(default=0.0, ge=0.0, le=300.0)
+    cognito_user_pool_id: str | None = None
+    region: str | None = None
+    client_ids: StrList = ()
+    token_use: Literal["access", "id"] = "access"
+    required_groups: StrList = ()
+    realm: str | None = None
+
+    _lists = field_validator(
+        "audience", "algorithms", "client_ids", "required_groups", mode="before"
+    )(_split_list)
+
+
+class HttpSettings(_Section):
+    """Outbound HTTP defaults (``MIDIL_HTTP__...``)."""
+
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    backoff_initial: float = Field(default=0.1, ge=0)
+    backoff_multiplier: float = Field(default=2.0, ge=1)
+    backoff_max: float = Field(default=5.0, ge=0)
+    deadline: float = Field(default=30.0, gt=0)
+    retry_after_max: float = Field(default=60.0, ge=0)
+
+
+class ServiceAuthSettings(_Section):
+    """Outbound service credentials (``MIDIL_SERVICE_AUTH__...``)."""
+
+    token_url: str | None = None
+    cognito_domain: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    scope: StrList = ()
+    audience: str | None = None
+    auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+
+    _lists = field_validator("scope", mode="before")(_split_list)
+
+
+class JSONAPISettings(_Section):
+    """JSON:API defaults (``MIDIL_JSONAPI__...``)."""
+
+    max_page_size: int = Field(default=100, ge=1)
+    default_page_size: int = Field(default=20, ge=1)
+    max_include_depth: int = Field(default=3, ge=1)
+
+
+class MidilSettings(BaseSettings):
+    """Every section of the kit's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        extra="ignore",
+        frozen=True,
+    )
+
+    auth: AuthSettings = AuthSettings()
+    http: HttpSettings = HttpSettings()
+    service_auth: ServiceAuthSettings = ServiceAuthSettings()
+    jsonapi: JSONAPISettings = JSONAPISettings()
+
+
+def load_settings(**overrides: Any) -> MidilSettings:
+    """Read the settings from the environment (and keyword overrides, by section).
+
+    Raises ``ConfigError`` whose message and ``variable`` name the offending environment variable.
+    """
+    try:
+        return MidilSettings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(part) for part in first["loc"]]
+        variable = ENV_PREFIX + ENV_NESTED_DELIMITER.join(part.upper() for part in loc)
+        # The value itself is left out: it may be a secret.
+        raise ConfigError(f"{variable}: {first['msg']}", variable=variable) from None

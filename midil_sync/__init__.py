@@ -1,0 +1,6 @@
+"""midil-kit's synchronous shell (requests, urllib3, boto3, threads).
+
+Every public name here has a twin of the same name and parameters in :mod:`midil_async`.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,75 @@
+"""DESIGN.md rule 4: the packages import with the core dependencies alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+BLOCKED = [
+    "boto3",
+    "botocore",
+    "aiobotocore",
+    "flask",
+    "django",
+    "rest_framework",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "moto",
+    "pytest",
+]
+
+SCRIPT = textwrap.dedent(
+    """
+    import importlib, importlib.abc, pkgutil, sys
+
+    BLOCKED = set({blocked!r})
+
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in BLOCKED:
+                raise ModuleNotFoundError(f"No module named {{name!r}} (blocked)", name=name)
+            return None
+
+    sys.meta_path.insert(0, Block())
+    # Modules that import a framework or pytest on purpose (DESIGN.md rule 4).
+    ADAPTERS = ("midil_sync.flask", "midil_sync.django", "midil_async.fastapi",
+                "midil_common.testing.pytest_plugin")
+    imported = []
+    for top in ("midil_common", "midil_sync", "midil_async"):
+        pkg = importlib.import_module(top)
+        imported.append(top)
+        for info in pkgutil.walk_packages(pkg.__path__, top + "."):
+            if info.name.startswith(ADAPTERS):
+                continue
+            importlib.import_module(info.name)
+            imported.append(info.name)
+    leaked = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+    assert not leaked, leaked
+    print(len(imported))
+    """
+).format(blocked=BLOCKED)
+
+
+def test_packages_import_without_any_extra() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) >= 3
+
+
+def test_import_has_no_side_effects() -> None:
+    code = (
+        "import logging, midil_common, midil_sync, midil_async;"
+        "root = logging.getLogger();"
+        "assert root.handlers == [], root.handlers;"
+        "assert logging.getLogger('midil').handlers == []"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == ""
