@@ -1,1 +1,43 @@
-"""x."""
+"""pytest fixtures for midil-kit (the ``pytest11`` entry point ``midil``).
+
+- ``local_issuer``: a started :class:`~midil_common.testing.LocalIssuer` with audience
+  ``"midil-test"``, stopped after the test.
+- ``local_issuer_factory``: ``local_issuer_factory(**kwargs)`` starts issuers with any
+  :class:`LocalIssuer` arguments; all are stopped after the test.
+
+This is the only module of the kit that imports pytest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from midil_common.testing.issuer import LocalIssuer
+
+__all__ = ["local_issuer", "local_issuer_factory"]
+
+LOCAL_ISSUER_AUDIENCE = "midil-test"
+
+
+@pytest.fixture
+def local_issuer_factory() -> Iterator[Callable[..., LocalIssuer]]:
+    """Start ``LocalIssuer(**kwargs)`` instances; each is stopped at teardown."""
+    started: list[LocalIssuer] = []
+
+    def make(**kwargs: Any) -> LocalIssuer:
+        issuer = LocalIssuer(**kwargs).start()
+        started.append(issuer)
+        return issuer
+
+    yield make
+    for issuer in started:
+        issuer.stop()
+
+
+@pytest.fixture
+def local_issuer(local_issuer_factory: Callable[..., LocalIssuer]) -> LocalIssuer:
+    """A running issuer whose tokens carry ``aud="midil-test"``."""
+    return local_issuer_factory(audience=LOCAL_ISSUER_AUDIENCE)
