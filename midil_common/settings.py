@@ -82,6 +82,13 @@ class HttpSettings(_Section):
     backoff_max: float = Field(default=5.0, ge=0)
     deadline: float = Field(default=30.0, gt=0)
     retry_after_max: float = Field(default=60.0, ge=0)
+    retry_statuses: Annotated[tuple[int, ...], NoDecode] = (429, 502, 503, 504)
+    retry_budget: int | None = Field(default=500, ge=0)
+    auto_idempotency_key: bool = False
+    follow_redirects: bool = True
+    max_redirects: int = Field(default=5, ge=0, le=30)
+
+    _lists = field_validator("retry_statuses", mode="before")(_split_list)
 
 
 class ServiceAuthSettings(_Section):
@@ -94,6 +101,8 @@ class ServiceAuthSettings(_Section):
     scope: StrList = ()
     audience: str | None = None
     auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    resource: str | None = None
+    refresh_leeway: float | None = Field(default=None, ge=0)
 
     _lists = field_validator("scope", mode="before")(_split_list)
 

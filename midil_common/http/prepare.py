@@ -1,0 +1,192 @@
+"""Everything an ``HttpClient`` decides before and between sends, shared by both shells.
+
+:class:`ClientConfig` holds a client's options and turns a call such as ``client.post(url, json=...)``
+into a :class:`PreparedRequest`; it adds the credentials and context headers for each attempt, starts
+the per-request :class:`~midil_common.http.retry.Attempts` and chooses the next redirect hop. A shell
+only sends, sleeps and locks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from midil_common import __version__
+from midil_common.errors import ConfigError
+from midil_common.http.body import FilesInput, encode_body
+from midil_common.http.hooks import HeaderHook, header_hooks
+from midil_common.http.redirects import next_hop
+from midil_common.http.retry import Attempts, RetryBudget, RetryPolicy
+from midil_common.http.types import Headers, HeadersInput, Request, Response, Timeout
+from midil_common.http.urls import ParamsInput, join_url, with_params
+
+__all__ = ["DEFAULT_HEADERS", "ClientConfig", "PreparedRequest", "TimeoutInput"]
+
+TimeoutInput = Timeout | float | tuple[float, float] | None
+
+DEFAULT_HEADERS = Headers(
+    [
+        ("User-Agent", f"midil-kit/{__version__}"),
+        ("Accept", "*/*"),
+        ("Accept-Encoding", "gzip, deflate"),
+    ]
+)
+"""Headers every request carries unless the client or the call overrides them."""
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """A request ready for its attempts: the core request, plus a body stream that is not bytes."""
+
+    request: Request
+    stream: Any = None
+    idempotency_key: bool = False
+
+    @property
+    def replayable(self) -> bool:
+        """True when the body can be sent again (it is bytes or absent)."""
+        return self.stream is None
+
+
+class ClientConfig:
+    """The options of one client and the decisions that depend only on them."""
+
+    __slots__ = (
+        "auto_idempotency_key",
+        "base_url",
+        "follow_redirects",
+        "header_hooks",
+        "headers",
+        "key_factory",
+        "max_redirects",
+        "max_response_size",
+        "retry",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        retry: RetryPolicy | None = None,
+        follow_redirects: bool = True,
+        max_redirects: int = 5,
+        auto_idempotency_key: bool = False,
+        max_response_size: int | None = None,
+        header_hooks: Sequence[HeaderHook] = (),
+        key_factory: Callable[[], str] | None = None,
+    ) -> None:
+        if base_url is not None:
+            join_url(base_url, "")  # validates early: a bad base URL fails at construction
+        if max_redirects < 0:
+            raise ConfigError("max_redirects must be >= 0")
+        self.base_url = base_url
+        self.headers = DEFAULT_HEADERS.merged(headers)
+        self.timeout = Timeout.of(timeout)
+        self.retry = retry if retry is not None else RetryPolicy.no_retries()
+        self.follow_redirects = follow_redirects
+        self.max_redirects = max_redirects
+        self.auto_idempotency_key = auto_idempotency_key
+        self.max_response_size = max_response_size
+        self.header_hooks = tuple(header_hooks)
+        self.key_factory = key_factory or _new_key
+
+    def prepare(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        json: Any = None,
+        data: Any = None,
+        files: FilesInput = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        idempotency_key: str | None = None,
+    ) -> PreparedRequest:
+        """Build the request for one call; raises ``ConfigError`` for arguments that cannot work."""
+        method = method.upper()
+        full_url = with_params(join_url(self.base_url, url), params)
+        body = encode_body(json=json, data=data, files=files)
+        merged = self.headers
+        extra: list[tuple[str, str]] = []
+        for hook in (*header_hooks(), *self.header_hooks):
+            produced = hook()
+            if produced:
+                extra.extend(produced.items())
+        if body.content_type is not None:
+            extra.append(("Content-Type", body.content_type))
+        if idempotency_key is None and self.auto_idempotency_key and method in ("POST", "PATCH"):
+            idempotency_key = self.key_factory()
+        if idempotency_key is not None:
+            extra.append((IDEMPOTENCY_HEADER, idempotency_key))
+        if extra:
+            merged = merged.merged(extra)
+        if headers:
+            merged = merged.merged(headers)
+        request = Request(
+            method=method,
+            url=full_url,
+            headers=merged,
+            content=body.content,
+            timeout=self.timeout if timeout is None else Timeout.of(timeout),
+            max_body_size=self.max_response_size,
+        )
+        return PreparedRequest(request, body.stream, idempotency_key=IDEMPOTENCY_HEADER in merged)
+
+    def attempts(
+        self,
+        prepared: PreparedRequest,
+        budget: RetryBudget | None,
+        *,
+        started: float,
+        can_reauthenticate: bool,
+    ) -> Attempts:
+        """The retry state for one request."""
+        return Attempts(
+            self.retry,
+            budget,
+            method=prepared.request.method,
+            started=started,
+            idempotency_key=prepared.idempotency_key,
+            replayable=prepared.replayable,
+            can_reauthenticate=can_reauthenticate,
+        )
+
+    @staticmethod
+    def authorize(prepared: PreparedRequest, auth_headers: Mapping[str, str] | None) -> Request:
+        """The request of this attempt, with the auth provider's current headers."""
+        if not auth_headers:
+            return prepared.request
+        request = prepared.request
+        return dataclasses.replace(request, headers=request.headers.merged(auth_headers))
+
+    def next_hop(
+        self,
+        request: Request,
+        response: Response,
+        *,
+        hops: int,
+        auth_headers: Collection[str] | None = None,
+    ) -> Request | None:
+        """The redirect to follow after ``response``, or None to return it as is."""
+        if not self.follow_redirects or not response.is_redirect:
+            return None
+        return next_hop(
+            request,
+            response,
+            hops=hops,
+            max_redirects=self.max_redirects,
+            sensitive_headers=tuple(auth_headers or ()),
+        )
+
+
+def _new_key() -> str:
+    return str(uuid.uuid4())
