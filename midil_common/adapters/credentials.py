@@ -1,0 +1,93 @@
+"""Where an inbound request carries its access token, and how to read it without guessing.
+
+RFC 6750 section 2.1 with RFC 9110's credential grammar: the scheme is compared case-insensitively,
+the header holds exactly one token68 after it, and a bare token without a scheme is not a bearer
+credential. A header for another scheme (``Basic ...``) means "no bearer token", so the answer is the
+plain challenge, while a ``Bearer`` header that is not exactly one well-formed token is a refused token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from midil_common.errors import MalformedTokenError
+
+__all__ = ["TokenSource", "parse_authorization", "parse_raw_token"]
+
+# RFC 9110 section 11.2: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ].
+_CREDENTIALS = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: +(.*))?")
+_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+# Beyond this an Authorization value cannot be a token any verifier accepts; refuse before any work.
+MAX_TOKEN_LENGTH = 16 * 1024
+
+
+def parse_raw_token(value: str) -> str:
+    """Return ``value`` when it is exactly one token68, else raise ``MalformedTokenError``."""
+    if len(value) > MAX_TOKEN_LENGTH:
+        raise MalformedTokenError("the access token is too long")
+    if _TOKEN68.fullmatch(value) is None:
+        raise MalformedTokenError("the access token is not a single well-formed token")
+    return value
+
+
+def parse_authorization(value: str | None, scheme: str = "Bearer") -> str | None:
+    """The token of an ``Authorization`` value for ``scheme``; None when the value holds no such token.
+
+    Raises ``MalformedTokenError`` when the value names the scheme but does not carry exactly one
+    well-formed token (``Bearer``, ``Bearer a b``, ``Bearer a"b``). The message never echoes the value.
+    """
+    if value is None:
+        return None
+    value = value.strip(" \t")
+    if not value:
+        return None
+    match = _CREDENTIALS.fullmatch(value)
+    if match is None:
+        head = value.split(None, 1)[0] if value.split() else ""
+        if head.lower() != scheme.lower():
+            return None
+        raise MalformedTokenError(f"malformed Authorization header for the {scheme} scheme")
+    name_end = match.start(1) if match.group(1) is not None else len(value)
+    if value[:name_end].rstrip(" ").lower() != scheme.lower():
+        return None
+    credentials = (match.group(1) or "").rstrip(" ")
+    if not credentials:
+        raise MalformedTokenError(f"the Authorization header names {scheme} but carries no token")
+    return parse_raw_token(credentials)
+
+
+@dataclass(frozen=True)
+class TokenSource:
+    """Where to look for the token, in order: a header, then (optionally) a cookie.
+
+    ``header`` is the field name (``Authorization`` by default). With ``scheme`` set the field holds
+    ``<scheme> <token>``; with ``scheme=None`` it holds the bare token (a custom header such as
+    ``X-Access-Token``). ``cookie`` names a cookie holding the bare token, read only when the header
+    is absent.
+    """
+
+    header: str = "Authorization"
+    scheme: str | None = "Bearer"
+    cookie: str | None = None
+
+    def extract(
+        self,
+        get_header: Callable[[str], str | None],
+        get_cookie: Callable[[str], str | None] | None = None,
+    ) -> str | None:
+        """The token, None when the request carries none, or ``MalformedTokenError``."""
+        value = get_header(self.header)
+        if value is not None and value.strip(" \t"):
+            if self.scheme is None:
+                return parse_raw_token(value.strip(" \t"))
+            token = parse_authorization(value, self.scheme)
+            if token is not None:
+                return token
+        if self.cookie is not None and get_cookie is not None:
+            raw = get_cookie(self.cookie)
+            if raw:
+                return parse_raw_token(raw)
+        return None

@@ -1,0 +1,64 @@
+"""Scope and permission requirements, checked the same way by every adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from midil_common.errors import PermissionDeniedError
+
+if TYPE_CHECKING:
+    from midil_common.auth.claims import TokenClaims
+
+__all__ = ["Match", "check_permission", "check_scopes", "missing_scopes"]
+
+Match = Literal["all", "any"]
+
+
+def missing_scopes(
+    granted: Iterable[str], required: Iterable[str], match: Match = "all"
+) -> tuple[str, ...]:
+    """The required scopes the token lacks; empty when the requirement is met."""
+    have = frozenset(granted)
+    need = tuple(dict.fromkeys(required))
+    if not need:
+        return ()
+    if match == "any":
+        return () if have.intersection(need) else need
+    if match != "all":
+        raise ValueError("match must be 'all' or 'any'")
+    return tuple(s for s in need if s not in have)
+
+
+def check_scopes(claims: TokenClaims, scopes: Iterable[str], match: Match = "all") -> None:
+    """Raise ``PermissionDeniedError`` naming the needed scopes unless ``claims`` grants them."""
+    required = tuple(scopes)
+    lacking = missing_scopes(claims.scopes, required, match)
+    if lacking:
+        if match == "any":
+            message = "the token needs one of the scopes: " + " ".join(required)
+        else:
+            message = "the token lacks the scopes: " + " ".join(lacking)
+        raise PermissionDeniedError(
+            message, required_scopes=lacking if match == "all" else required
+        )
+
+
+def check_permission(claims: TokenClaims, policy: Any, resource: str, action: str) -> None:
+    """Raise ``PermissionDeniedError`` unless ``policy`` grants ``resource:action`` to ``claims``.
+
+    ``policy`` is a ``midil_common.auth.PermissionPolicy`` or anything with ``check(claims, resource,
+    action) -> bool``. The error names the scopes that would grant the permission when the policy can
+    tell (``scopes_for(resource, action)``), so the 403 challenge carries a useful ``scope``.
+    """
+    if policy.check(claims, resource, action):
+        return
+    granting: tuple[str, ...] = ()
+    scopes_for = getattr(policy, "scopes_for", None)
+    if callable(scopes_for):
+        granting = tuple(scopes_for(resource, action))
+    raise PermissionDeniedError(
+        f"the token does not grant the permission {resource}:{action}",
+        required_scopes=granting,
+        permission=f"{resource}:{action}",
+    )
