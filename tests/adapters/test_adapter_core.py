@@ -135,7 +135,7 @@ def test_token_source_cookie_and_custom_header() -> None:
         ),
         (
             {"error": "invalid_token", "error_description": 'bad "alg" \\ é'},
-            'Bearer error="invalid_token", error_description="bad \'alg\' /  "',
+            'Bearer error="invalid_token", error_description="bad \'alg\' / "',
         ),
         (
             {"realm": "api", "error": "insufficient_scope", "scope": ["a:read", "b", 'x"y', ""]},
