@@ -3,4 +3,18 @@
 Every public name here has a twin of the same name and parameters in :mod:`midil_sync`.
 """
 
-__all__: list[str] = []
+from midil_async.http import (
+    APIKeyProvider,
+    ClientCredentialsProvider,
+    CognitoClientCredentialsAuthenticator,
+    HttpClient,
+    StaticTokenProvider,
+)
+
+__all__: list[str] = [
+    "APIKeyProvider",
+    "ClientCredentialsProvider",
+    "CognitoClientCredentialsAuthenticator",
+    "HttpClient",
+    "StaticTokenProvider",
+]

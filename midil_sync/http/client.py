@@ -1,0 +1,504 @@
+"""``HttpClient``: outbound HTTP over requests/urllib3 with the core's retries, redirects and auth.
+
+The client owns a pooled transport, a retry budget and a lock; everything it decides comes from
+:mod:`midil_common.http` (``ClientConfig`` and ``Attempts``), so the async twin in
+:mod:`midil_async.http.client` behaves the same line for line.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from midil_common.errors import TransportError
+from midil_common.http.body import FilesInput
+from midil_common.http.hooks import HeaderHook
+from midil_common.http.prepare import ClientConfig, PreparedRequest, TimeoutInput
+from midil_common.http.retry import Reauthenticate, Retry, RetryPolicy, Stop
+from midil_common.http.types import Headers, HeadersInput, Request, Response, Timeout
+from midil_common.http.urls import ParamsInput
+from midil_sync._transport import Transport, iter_capped
+
+if TYPE_CHECKING:
+    from midil_common.auth.protocols import AuthProvider
+    from midil_common.settings import MidilSettings
+
+__all__ = ["DEFAULT_RETRY", "HttpClient", "StreamingResponse"]
+
+DEFAULT_RETRY = RetryPolicy()
+"""The policy a client uses unless told otherwise (``retry=None`` turns retries off)."""
+
+
+class StreamingResponse:
+    """A response whose body is read in chunks with :meth:`iter_bytes` (from ``HttpClient.stream``)."""
+
+    def __init__(self, raw: requests.Response, request: Request) -> None:
+        self._raw = raw
+        self._request = request
+        self.status_code: int = raw.status_code
+        self.headers = Headers(list(raw.headers.items()))
+        self.url: str = raw.url
+        self.method = request.method
+
+    def iter_bytes(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+        """Yield the body in chunks of at most ``chunk_size`` bytes (decoded, size-capped)."""
+        yield from iter_capped(self._raw, self._request, chunk_size)
+
+    def read(self) -> bytes:
+        """The whole remaining body."""
+        return b"".join(self.iter_bytes())
+
+    def raise_for_status(self) -> StreamingResponse:
+        """Raise the ``HTTPStatusError`` family for 4xx/5xx (the body stays unread)."""
+        Response(self.status_code, self.headers, b"", self.url, self.method).raise_for_status()
+        return self
+
+    def close(self) -> None:
+        """Release the connection."""
+        self._raw.close()
+
+
+class HttpClient:
+    """An HTTP client with safe retries, a per-client retry budget and pluggable auth.
+
+    Args:
+        base_url: prefix for relative URLs (its path is kept: ``/v1`` + ``users`` is ``/v1/users``).
+        auth: an ``AuthProvider`` (``get_headers()``, ``invalidate()``); a 401 answer makes the client
+            invalidate it and repeat the request once.
+        headers: headers for every request.
+        timeout: a :class:`Timeout`, seconds for every phase, or ``(connect, read)``.
+        retry: the :class:`RetryPolicy`; None means a single attempt.
+        auto_idempotency_key: add an ``Idempotency-Key`` to every POST and PATCH, making them
+            retryable.
+        verify: True, False or the path of a CA bundle.
+        cert: a client certificate for mTLS (a path, or ``(cert, key)`` paths).
+        proxy: a proxy URL (when None, the environment's proxy variables apply).
+        follow_redirects: follow redirects of GET and HEAD (at most ``max_redirects``).
+        max_response_size: refuse bodies larger than this many bytes.
+        header_hooks: callables returning headers for each request (see
+            :mod:`midil_common.http.hooks`).
+        pool_maxsize: connections kept per host.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        auth: AuthProvider | None = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        auto_idempotency_key: bool = False,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxy: str | None = None,
+        follow_redirects: bool = True,
+        max_redirects: int = 5,
+        max_response_size: int | None = None,
+        header_hooks: Sequence[HeaderHook] = (),
+        pool_maxsize: int = 32,
+    ) -> None:
+        self._config = ClientConfig(
+            base_url=base_url,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+            follow_redirects=follow_redirects,
+            max_redirects=max_redirects,
+            auto_idempotency_key=auto_idempotency_key,
+            max_response_size=max_response_size,
+            header_hooks=header_hooks,
+        )
+        self._auth = auth
+        self._budget = self._config.retry.new_budget()
+        self._lock = threading.Lock()
+        self._rng = random.Random()
+        self._transport = Transport(
+            verify=verify, cert=cert, proxy=proxy, pool_maxsize=pool_maxsize
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: MidilSettings | None = None,
+        *,
+        base_url: str | None = None,
+        auth: AuthProvider | None = None,
+    ) -> HttpClient:
+        """A client with the timeouts and retry policy of the ``http`` settings section."""
+        if settings is None:
+            from midil_common.settings import load_settings
+
+            settings = load_settings()
+        http = settings.http
+        return cls(
+            base_url,
+            auth=auth,
+            timeout=Timeout(connect=http.connect_timeout, read=http.read_timeout),
+            retry=RetryPolicy.from_settings(http),
+            auto_idempotency_key=http.auto_idempotency_key,
+            follow_redirects=http.follow_redirects,
+            max_redirects=http.max_redirects,
+        )
+
+    @property
+    def base_url(self) -> str | None:
+        """The prefix of relative URLs."""
+        return self._config.base_url
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy in use."""
+        return self._config.retry
+
+    def __repr__(self) -> str:
+        return f"HttpClient(base_url={self._config.base_url!r}, auth={self._auth!r})"
+
+    # ----------------------------------------------------------------------------- requests
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        json: Any = None,
+        data: Any = None,
+        files: FilesInput = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        idempotency_key: str | None = None,
+        raise_for_status: bool = False,
+    ) -> Response:
+        """Send a request with retries and return the final :class:`Response`.
+
+        A 4xx/5xx answer is returned unless ``raise_for_status`` is True; transport failures raise
+        ``TimeoutError``/``ConnectError``/``TransportError``.
+        """
+        prepared = self._config.prepare(
+            method,
+            url,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+        )
+        attempts = self._config.attempts(
+            prepared,
+            self._budget,
+            started=time.monotonic(),
+            can_reauthenticate=self._auth is not None,
+        )
+        while True:
+            outcome = self._attempt(prepared)
+            with self._lock:
+                step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
+            if isinstance(step, Retry):
+                time.sleep(step.sleep)
+            elif isinstance(step, Reauthenticate):
+                self._invalidate()
+            else:
+                return attempts.finish(outcome, raise_for_status=raise_for_status)
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        raise_for_status: bool = False,
+    ) -> Response:
+        """``GET url``."""
+        return self.request(
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            raise_for_status=raise_for_status,
+        )
+
+    def head(
+        self,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        raise_for_status: bool = False,
+    ) -> Response:
+        """``HEAD url``."""
+        return self.request(
+            "HEAD",
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            raise_for_status=raise_for_status,
+        )
+
+    def post(
+        self,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        json: Any = None,
+        data: Any = None,
+        files: FilesInput = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        idempotency_key: str | None = None,
+        raise_for_status: bool = False,
+    ) -> Response:
+        """``POST url`` (retried only with an idempotency key or when nothing was sent)."""
+        return self.request(
+            "POST",
+            url,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+            raise_for_status=raise_for_status,
+        )
+
+    def put(
+        self,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        json: Any = None,
+        data: Any = None,
+        files: FilesInput = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        idempotency_key: str | None = None,
+        raise_for_status: bool = False,
+    ) -> Response:
+        """``PUT url``."""
+        return self.request(
+            "PUT",
+            url,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+            raise_for_status=raise_for_status,
+        )
+
+    def patch(
+        self,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        json: Any = None,
+        data: Any = None,
+        files: FilesInput = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        idempotency_key: str | None = None,
+        raise_for_status: bool = False,
+    ) -> Response:
+        """``PATCH url`` (retried only with an idempotency key or when nothing was sent)."""
+        return self.request(
+            "PATCH",
+            url,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+            raise_for_status=raise_for_status,
+        )
+
+    def delete(
+        self,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        idempotency_key: str | None = None,
+        raise_for_status: bool = False,
+    ) -> Response:
+        """``DELETE url``."""
+        return self.request(
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+            raise_for_status=raise_for_status,
+        )
+
+    def send_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        json: Any = None,
+        data: Any = None,
+        files: FilesInput = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send a request and return its decoded JSON body (None when empty); 4xx/5xx always raise."""
+        response = self.request(
+            method,
+            url,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+            raise_for_status=True,
+        )
+        return response.json() if response.content.strip() else None
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: ParamsInput = None,
+        json: Any = None,
+        data: Any = None,
+        headers: HeadersInput = None,
+        timeout: TimeoutInput = None,
+        idempotency_key: str | None = None,
+        raise_for_status: bool = False,
+    ) -> Iterator[StreamingResponse]:
+        """Send a request and yield a :class:`StreamingResponse` whose body is read in chunks.
+
+        Retries and redirects apply until the response head arrives; the body is then the caller's.
+        """
+        prepared = self._config.prepare(
+            method,
+            url,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+        )
+        attempts = self._config.attempts(
+            prepared,
+            self._budget,
+            started=time.monotonic(),
+            can_reauthenticate=self._auth is not None,
+        )
+        while True:
+            opened = self._open(prepared)
+            outcome = opened if isinstance(opened, TransportError) else _head(opened[0], opened[1])
+            with self._lock:
+                step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
+            if isinstance(step, Stop):
+                break
+            if not isinstance(opened, TransportError):
+                opened[1].close()
+            if isinstance(step, Retry):
+                time.sleep(step.sleep)
+            else:
+                self._invalidate()
+        if isinstance(opened, TransportError):
+            raise opened
+        streaming = StreamingResponse(opened[1], opened[0])
+        try:
+            if raise_for_status:
+                streaming.raise_for_status()
+            yield streaming
+        finally:
+            streaming.close()
+
+    # ------------------------------------------------------------------------------ internals
+
+    def _auth_headers(self) -> dict[str, str] | None:
+        return self._auth.get_headers() if self._auth is not None else None
+
+    def _invalidate(self) -> None:
+        if self._auth is not None:
+            self._auth.invalidate()
+
+    def _attempt(self, prepared: PreparedRequest) -> Response | TransportError:
+        """One attempt: send, follow the redirects the core allows, return the outcome."""
+        auth_headers = self._auth_headers()
+        request = self._config.authorize(prepared, auth_headers)
+        try:
+            response = self._transport.send(request, body=prepared.stream)
+            hops = 0
+            while (
+                nxt := self._config.next_hop(
+                    request, response, hops=hops, auth_headers=auth_headers
+                )
+            ) is not None:
+                hops += 1
+                request = nxt
+                response = self._transport.send(request)
+        except TransportError as exc:
+            return exc
+        return response
+
+    def _open(
+        self, prepared: PreparedRequest
+    ) -> tuple[Request, requests.Response] | TransportError:
+        """Like :meth:`_attempt`, but the final body is left unread for streaming."""
+        auth_headers = self._auth_headers()
+        request = self._config.authorize(prepared, auth_headers)
+        try:
+            raw = self._transport.open(request, body=prepared.stream)
+            hops = 0
+            while (
+                nxt := self._config.next_hop(
+                    request, _head(request, raw), hops=hops, auth_headers=auth_headers
+                )
+            ) is not None:
+                raw.close()
+                hops += 1
+                request = nxt
+                raw = self._transport.open(request)
+        except TransportError as exc:
+            return exc
+        return request, raw
+
+    # ------------------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._transport.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _head(request: Request, raw: requests.Response) -> Response:
+    """The status and headers of a streamed response as a core ``Response`` with an empty body."""
+    return Response(
+        raw.status_code, Headers(list(raw.headers.items())), b"", raw.url, request.method
+    )

@@ -1,0 +1,290 @@
+"""Credentials for outbound requests: OAuth client credentials, Cognito, static tokens, API keys.
+
+Each provider satisfies :class:`midil_common.auth.protocols.AuthProvider` (``get_headers()``,
+``invalidate()``), so ``HttpClient(auth=...)`` takes any of them, or a user's own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from midil_common.auth.oauth import (
+    TOKEN_RETRY_POLICY,
+    AuthMethod,
+    ClientCredentials,
+    TokenCache,
+    cognito_token_url,
+    parse_token_response,
+)
+from midil_common.auth.tokens import AccessToken
+from midil_common.errors import ConfigError, TokenRequestError, TransportError
+from midil_common.http.prepare import TimeoutInput
+from midil_common.http.retry import RetryPolicy
+from midil_sync.http.client import HttpClient
+
+if TYPE_CHECKING:
+    from midil_common.settings import MidilSettings
+
+__all__ = [
+    "APIKeyProvider",
+    "ClientCredentialsProvider",
+    "CognitoClientCredentialsAuthenticator",
+    "StaticTokenProvider",
+]
+
+logger = logging.getLogger("midil.auth")
+
+
+class ClientCredentialsProvider:
+    """Service-to-service tokens from an OAuth 2.0 token endpoint (``client_credentials`` grant).
+
+    The first token is fetched on first use and cached; it is refreshed ``min(60 s, 10 %)`` of its
+    lifetime before it expires (or ``refresh_leeway`` seconds when given). Any number of threads
+    asking at once cause one token request. Endpoint errors raise ``TokenRequestError`` carrying the
+    OAuth ``error`` and ``error_description``, never the secret. ``clock`` (Unix time) is injectable
+    for tests.
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        scope: str | Iterable[str] | None = None,
+        audience: str | None = None,
+        resource: str | None = None,
+        auth_method: AuthMethod = "client_secret_basic",
+        refresh_leeway: float | None = None,
+        timeout: TimeoutInput = 10.0,
+        retry: RetryPolicy | None = TOKEN_RETRY_POLICY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._credentials = ClientCredentials(
+            token_url=token_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            scope=ClientCredentials.join_scope(scope),
+            audience=audience,
+            resource=resource,
+            auth_method=auth_method,
+        )
+        self._cache = TokenCache(refresh_leeway=refresh_leeway)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._http = HttpClient(timeout=timeout, retry=retry, follow_redirects=False)
+
+    @classmethod
+    def from_settings(cls, settings: MidilSettings | None = None) -> ClientCredentialsProvider:
+        """A provider configured by the ``service_auth`` section (``MIDIL_SERVICE_AUTH__...``).
+
+        ``token_url`` wins over ``cognito_domain``; a missing value raises ``ConfigError`` naming it.
+        """
+        if settings is None:
+            from midil_common.settings import load_settings
+
+            settings = load_settings()
+        section = settings.service_auth
+        client_id, secret = _required_credentials(section.client_id, section.client_secret)
+        if section.token_url:
+            token_url = section.token_url
+        elif section.cognito_domain:
+            token_url = cognito_token_url(section.cognito_domain)
+        else:
+            raise ConfigError(
+                "MIDIL_SERVICE_AUTH__TOKEN_URL or MIDIL_SERVICE_AUTH__COGNITO_DOMAIN is required",
+                variable="MIDIL_SERVICE_AUTH__TOKEN_URL",
+            )
+        return ClientCredentialsProvider(
+            token_url,
+            client_id,
+            secret,
+            scope=section.scope or None,
+            audience=section.audience,
+            resource=section.resource,
+            auth_method=section.auth_method,
+            refresh_leeway=section.refresh_leeway,
+        )
+
+    @property
+    def token_url(self) -> str:
+        """The token endpoint."""
+        return self._credentials.token_url
+
+    @property
+    def client_id(self) -> str:
+        """The OAuth client id."""
+        return self._credentials.client_id
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(token_url={self._credentials.token_url!r}, "
+            f"client_id={self._credentials.client_id!r}, client_secret='***')"
+        )
+
+    def get_token(self) -> AccessToken:
+        """A valid token: the cached one, or a new one fetched once for all concurrent callers."""
+        token = self._cache.current(self._clock())
+        if token is not None:
+            return token
+        with self._lock:
+            # Re-checked under the lock: the thread that held it may have fetched already.
+            token = self._cache.current(self._clock())
+            if token is None:
+                token = self._fetch()
+        return token
+
+    def get_headers(self) -> dict[str, str]:
+        """``{"Authorization": "Bearer ..."}`` with a valid token."""
+        return {"Authorization": self.get_token().authorization_header()}
+
+    def invalidate(self) -> None:
+        """Forget the cached token, so the next request fetches a new one."""
+        with self._lock:
+            self._cache.invalidate()
+
+    def _fetch(self) -> AccessToken:
+        credentials = self._credentials
+        try:
+            response = self._http.request(
+                "POST",
+                credentials.token_url,
+                data=credentials.form(),
+                headers=credentials.headers(),
+            )
+        except TransportError as exc:
+            raise TokenRequestError(
+                f"cannot reach the token endpoint for {credentials.describe()}"
+            ) from exc
+        now = self._clock()
+        token = parse_token_response(response, now=now, redact=(credentials.client_secret,))
+        self._cache.store(token, now)
+        logger.debug(
+            "fetched a token for %s",
+            credentials.describe(),
+            extra={"client_id": credentials.client_id},
+        )
+        return token
+
+    def close(self) -> None:
+        """Close the connections to the token endpoint."""
+        self._http.close()
+
+    def __enter__(self) -> ClientCredentialsProvider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class CognitoClientCredentialsAuthenticator(ClientCredentialsProvider):
+    """The Cognito preset: tokens from ``https://{cognito_domain}/oauth2/token``.
+
+    ``cognito_domain`` is the user pool's domain (``x.auth.eu-west-1.amazoncognito.com`` or a custom
+    one); a full URL is accepted too, e.g. a local server in tests.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        cognito_domain: str,
+        *,
+        scope: str | Iterable[str] | None = None,
+        refresh_leeway: float | None = None,
+        timeout: TimeoutInput = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            cognito_token_url(cognito_domain),
+            client_id,
+            client_secret,
+            scope=scope,
+            auth_method="client_secret_basic",
+            refresh_leeway=refresh_leeway,
+            timeout=timeout,
+            clock=clock,
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: MidilSettings | None = None
+    ) -> CognitoClientCredentialsAuthenticator:
+        """The preset configured by ``MIDIL_SERVICE_AUTH__COGNITO_DOMAIN``, ``__CLIENT_ID``, ..."""
+        if settings is None:
+            from midil_common.settings import load_settings
+
+            settings = load_settings()
+        section = settings.service_auth
+        client_id, secret = _required_credentials(section.client_id, section.client_secret)
+        if not section.cognito_domain:
+            raise ConfigError(
+                "MIDIL_SERVICE_AUTH__COGNITO_DOMAIN is required",
+                variable="MIDIL_SERVICE_AUTH__COGNITO_DOMAIN",
+            )
+        return cls(
+            client_id,
+            secret,
+            section.cognito_domain,
+            scope=section.scope or None,
+            refresh_leeway=section.refresh_leeway,
+        )
+
+
+class StaticTokenProvider:
+    """A fixed bearer token (from configuration or another system); ``invalidate()`` does nothing."""
+
+    def __init__(self, token: str, *, token_type: str = "Bearer") -> None:
+        if not token:
+            raise ConfigError("token must not be empty")
+        self._header = f"{token_type} {token}"
+
+    def __repr__(self) -> str:
+        return "StaticTokenProvider(token='***')"
+
+    def get_headers(self) -> dict[str, str]:
+        """``{"Authorization": "Bearer <token>"}``."""
+        return {"Authorization": self._header}
+
+    def invalidate(self) -> None:
+        """Nothing to refresh: a static token stays what it is."""
+
+
+class APIKeyProvider:
+    """An API key sent in a header (``X-API-Key`` by default); ``invalidate()`` does nothing."""
+
+    def __init__(self, key: str, header: str = "X-API-Key") -> None:
+        if not key:
+            raise ConfigError("key must not be empty")
+        if not header or any(c in header for c in " :\r\n"):
+            raise ConfigError("header must be a valid header name")
+        self._key = key
+        self.header = header
+
+    def __repr__(self) -> str:
+        return f"APIKeyProvider(header={self.header!r}, key='***')"
+
+    def get_headers(self) -> dict[str, str]:
+        """``{header: key}``."""
+        return {self.header: self._key}
+
+    def invalidate(self) -> None:
+        """Nothing to refresh: the key stays what it is."""
+
+
+def _required_credentials(client_id: str | None, secret: object) -> tuple[str, str]:
+    if not client_id:
+        raise ConfigError(
+            "MIDIL_SERVICE_AUTH__CLIENT_ID is required", variable="MIDIL_SERVICE_AUTH__CLIENT_ID"
+        )
+    value = secret.get_secret_value() if hasattr(secret, "get_secret_value") else None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            "MIDIL_SERVICE_AUTH__CLIENT_SECRET is required",
+            variable="MIDIL_SERVICE_AUTH__CLIENT_SECRET",
+        )
+    return client_id, value
