@@ -1,0 +1,186 @@
+"""Error objects from failures: pydantic ``ValidationError`` to JSON:API errors, and error documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from midil_common.errors import JSONAPIError
+from midil_common.jsonapi.models import Document, ErrorObject, ErrorSource
+from midil_common.jsonapi.names import escape_pointer_token
+
+__all__ = ["error_document", "errors_from_exception", "errors_from_validation"]
+
+# Union branch tags pydantic inserts into an error location; they are not members of the document.
+_TAGS = frozenset(
+    {
+        "ResourceObject",
+        "ResourceIdentifier",
+        "Relationship",
+        "Link",
+        "str",
+        "constrained-str",
+        "none",
+        "bool",
+        "int",
+        "float",
+        "any",
+        "[key]",
+    }
+)
+# Errors that only say "this branch of a union did not match this kind of value".
+_TYPE_ERRORS = frozenset(
+    {
+        "model_type",
+        "model_attributes_type",
+        "list_type",
+        "dict_type",
+        "string_type",
+        "none_required",
+        "bool_type",
+        "int_type",
+        "float_type",
+        "int_from_float",
+    }
+)
+_DETAILS = {
+    "missing": "this member is required",
+    "string_type": "must be a string",
+    "string_pattern_mismatch": "is not valid here (bad member name, URI, pointer or format)",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "list_type": "must be an array",
+    "json_invalid": "the body is not valid JSON",
+    "json_type": "the body is not valid JSON",
+}
+
+
+_EXPECTED = {
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "dict_type": "an object",
+    "list_type": "an array",
+    "string_type": "a string",
+    "none_required": "null",
+    "bool_type": "a boolean",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+}
+_FORMATS = {
+    "type": "must be a legal member name",
+    "href": "must be a URI-reference",
+    "pointer": "must be a JSON pointer (RFC 6901)",
+    "status": "must be an HTTP status code written as a string",
+    "hreflang": "must be a language tag",
+}
+
+
+def _is_tag(segment: str | int) -> bool:
+    return isinstance(segment, str) and (
+        segment in _TAGS or "[" in segment or segment.startswith("function-")
+    )
+
+
+def _pointer(prefix: str, loc: Sequence[str | int]) -> str:
+    return prefix + "".join(
+        "/" + escape_pointer_token(str(seg)) for seg in loc if not _is_tag(seg)
+    )
+
+
+def _detail(err: Any) -> str:
+    kind = err["type"]
+    if kind == "string_pattern_mismatch":
+        loc = [seg for seg in err["loc"] if not isinstance(seg, int)]
+        if loc and loc[-1] == "[key]":
+            return "is not a legal member name"
+        for seg in reversed(loc):
+            if not _is_tag(seg):
+                return _FORMATS.get(str(seg), "must be a URI-reference")
+    known = _DETAILS.get(kind)
+    if known is not None:
+        return known
+    return str(err["msg"])
+
+
+def errors_from_validation(
+    exc: ValidationError, pointer_prefix: str = "/data/attributes"
+) -> list[ErrorObject]:
+    """Turn a pydantic ``ValidationError`` into JSON:API error objects (status 400).
+
+    Each error's ``source.pointer`` is ``pointer_prefix`` followed by the error location, every token
+    escaped per RFC 6901 (``~`` as ``~0``, ``/`` as ``~1``). Errors raised by the JSON:API rules of a
+    nested document keep their own pointers under the document's location. Union branch noise ("should
+    be a list" next to the real error of the object branch) is dropped. Messages never echo input.
+    """
+    found: list[tuple[str, str, str]] = []
+    nested: list[ErrorObject] = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = err["loc"]
+        ctx = err.get("ctx") or {}
+        cause = ctx.get("error")
+        if isinstance(cause, JSONAPIError):
+            base = _pointer(pointer_prefix, loc)
+            for inner in cause.errors:
+                nested.append(_rebase(inner, base))
+            continue
+        found.append((_pointer(pointer_prefix, loc), err["type"], _detail(err)))
+    result: list[ErrorObject] = []
+    seen: set[tuple[str, str]] = set()
+    for ptr, kind, detail in found:
+        if kind in _TYPE_ERRORS:
+            # A sibling branch produced a more precise error at or below this member: keep that one.
+            if any(
+                other.startswith(ptr + "/") or (other == ptr and okind not in _TYPE_ERRORS)
+                for other, okind, _ in found
+            ):
+                continue
+            expected = sorted(
+                {_EXPECTED.get(k, "another type") for p, k, _ in found if p == ptr and k in _TYPE_ERRORS}
+            )
+            detail = "must be " + " or ".join(expected)
+        key = (ptr, detail)
+        if key in seen:
+            continue
+        seen.add(key)
+        result.append(_error(ptr, detail))
+    return result + nested
+
+
+def _rebase(error: ErrorObject, base: str) -> ErrorObject:
+    source = error.source
+    if base and isinstance(source, ErrorSource):
+        ptr = source.pointer
+        if isinstance(ptr, str):
+            return error.model_copy(update={"source": ErrorSource(pointer=base + ptr)})
+    return error
+
+
+def _error(ptr: str, detail: str) -> ErrorObject:
+    return ErrorObject(
+        status="400",
+        code="invalid_document",
+        title="Invalid document",
+        detail=detail,
+        source=ErrorSource(pointer=ptr),
+    )
+
+
+def errors_from_exception(exc: JSONAPIError) -> list[ErrorObject]:
+    """The error objects of a ``JSONAPIError``, or one generic object with its status if it has none."""
+    if exc.errors:
+        return list(exc.errors)
+    return [ErrorObject(status=str(exc.status), title="Request failed", detail=str(exc))]
+
+
+def error_document(errors: Iterable[ErrorObject], *, meta: dict[str, Any] | None = None) -> Document:
+    """A top-level error document (``{"errors": [...]}``); serialise it with ``model_dump_json()``."""
+    errs = list(errors)
+    if not errs:
+        raise ValueError("an error document needs at least one error object")
+    if meta is None:
+        return Document.model_construct(errors=errs)
+    return Document.model_construct(errors=errs, meta=meta)
