@@ -73,11 +73,25 @@ class AuthOptions:
         """Decide what to do; raises ``MissingTokenError`` or ``MalformedTokenError`` to refuse."""
         if self.excluded.skips(method, path, get_header("Access-Control-Request-Method")):
             return SKIP
+        return Plan(skip=False, token=self.token(get_header, get_cookie, optional=optional))
+
+    def token(
+        self,
+        get_header: Callable[[str], str | None],
+        get_cookie: Callable[[str], str | None] | None = None,
+        *,
+        optional: bool | None = None,
+    ) -> str | None:
+        """The request's token, ignoring exclusions (a view that asks for auth gets it checked).
+
+        None only when the token is absent and authentication is optional; otherwise raises
+        ``MissingTokenError`` or ``MalformedTokenError``.
+        """
         token = self.source.extract(get_header, get_cookie)
         if token is not None:
-            return Plan(skip=False, token=token)
+            return token
         if self.optional if optional is None else optional:
-            return ANONYMOUS
+            return None
         raise MissingTokenError()
 
 

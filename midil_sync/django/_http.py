@@ -1,0 +1,65 @@
+"""Turning the core's decisions into Django responses, and verifying without blocking the loop."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse
+
+from midil_common.adapters import ErrorResponse, error_response
+
+if TYPE_CHECKING:
+    from midil_common.auth.claims import TokenClaims
+    from midil_common.auth.protocols import Authorizer
+    from midil_sync.django.conf import MidilConfig
+
+log = logging.getLogger("midil.adapters.django")
+
+
+def http_response(err: ErrorResponse) -> HttpResponse:
+    """A Django response for the core's error response."""
+    response = HttpResponse(err.body(), status=err.status, content_type=err.content_type)
+    for name, value in err.headers:
+        response[name] = value
+    return response
+
+
+def error_http_response(exc: BaseException, config: MidilConfig | None) -> HttpResponse:
+    """The JSON:API error response for ``exc``, with the configured realm in challenges."""
+    err = error_response(exc, realm=config.options.realm if config is not None else None)
+    if err.status >= 500:
+        log.warning("request failed", extra={"error": type(exc).__name__, "status": err.status})
+    return http_response(err)
+
+
+def request_token(config: MidilConfig, request: HttpRequest, *, optional: bool) -> str | None:
+    """The request's token (None when absent and optional); raises the core's refusals."""
+    return config.options.token(request.headers.get, request.COOKIES.get, optional=optional)
+
+
+def verify(authorizer: Authorizer, token: str) -> TokenClaims:
+    """Verify in the calling thread (the WSGI worker)."""
+    return authorizer.verify(token)
+
+
+async def averify(authorizer: Authorizer, token: str) -> TokenClaims:
+    """Verify from async code: inline when the keys are warm, in a worker thread only for a fetch.
+
+    ``verify_cached`` (on the kit's authorizers) never does I/O and returns None when the key must be
+    fetched; an authorizer without it may block, so it always runs in a thread.
+    """
+    cached = getattr(authorizer, "verify_cached", None)
+    if cached is not None:
+        claims: TokenClaims | None = cached(token)
+        if claims is not None:
+            return claims
+    return await sync_to_async(authorizer.verify, thread_sensitive=False)(token)
+
+
+def attach(config: MidilConfig, request: Any, claims: TokenClaims | None) -> None:
+    """Expose the claims (``request.midil_claims``) and, when configured, the claims user."""
+    request.midil_claims = claims
+    if claims is not None and config.set_user:
+        request.user = config.user_factory(claims)

@@ -1,0 +1,112 @@
+"""The Django adapter's configuration: the ``MIDIL`` settings dict, read once and cached.
+
+The cache (and the authorizer it holds) is dropped when ``settings.MIDIL`` changes, as
+``override_settings`` does in tests, so the authorizer is built once per configuration, never per
+request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from midil_common.adapters import AuthOptions, authorizer_spec
+
+if TYPE_CHECKING:
+    from midil_common.auth.claims import TokenClaims
+    from midil_common.auth.protocols import Authorizer
+
+__all__ = ["MidilConfig", "get_config", "reset_config"]
+
+
+@dataclass(frozen=True)
+class MidilConfig:
+    """What ``settings.MIDIL`` resolved to."""
+
+    authorizer: Authorizer
+    options: AuthOptions
+    require_auth: bool
+    policy: Any
+    user_factory: Callable[[TokenClaims], Any]
+    set_user: bool
+
+
+_lock = threading.Lock()
+_config: MidilConfig | None = None
+
+
+def _resolve(value: Any) -> Any:
+    """A dotted path is imported; a class or factory is called with no arguments; objects stay."""
+    if isinstance(value, str):
+        value = import_string(value)
+    if isinstance(value, type) or (callable(value) and not hasattr(value, "verify")):
+        value = value()
+    return value
+
+
+def _build(section: Mapping[str, Any]) -> MidilConfig:
+    raw_auth = section.get("AUTHORIZER")
+    if raw_auth is not None:
+        authorizer = cast("Authorizer", _resolve(raw_auth))
+    else:
+        from midil_common.settings import load_settings
+
+        kind, kwargs = authorizer_spec(section, load_settings().auth)
+        import midil_sync
+
+        cls = midil_sync.CognitoJWTAuthorizer if kind == "cognito" else midil_sync.JWTAuthorizer
+        authorizer = cast("Authorizer", cls(**kwargs))
+    excluded = section.get("EXCLUDED_PATHS", ())
+    options = AuthOptions.build(
+        realm=section.get("REALM"),
+        excluded_paths=tuple(excluded.split(",")) if isinstance(excluded, str) else tuple(excluded),
+        header=section.get("TOKEN_HEADER", "Authorization"),
+        scheme=section.get("TOKEN_SCHEME", "Bearer"),
+        cookie=section.get("TOKEN_COOKIE"),
+    )
+    policy = section.get("PERMISSION_POLICY")
+    if isinstance(policy, str):
+        policy = import_string(policy)
+    factory = section.get("USER_FACTORY", "midil_sync.django.users.ClaimsUser")
+    if isinstance(factory, str):
+        factory = import_string(factory)
+    return MidilConfig(
+        authorizer=authorizer,
+        options=options,
+        require_auth=bool(section.get("REQUIRE_AUTH", False)),
+        policy=policy,
+        user_factory=factory,
+        set_user=bool(section.get("SET_USER", True)),
+    )
+
+
+def get_config() -> MidilConfig:
+    """The current configuration, built on first use (thread-safe)."""
+    global _config
+    config = _config
+    if config is not None:
+        return config
+    with _lock:
+        if _config is None:
+            _config = _build(getattr(settings, "MIDIL", {}) or {})
+        return _config
+
+
+def reset_config() -> None:
+    """Forget the cached configuration; the next request reads ``settings.MIDIL`` again."""
+    global _config
+    with _lock:
+        _config = None
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "MIDIL":
+        reset_config()

@@ -1,0 +1,249 @@
+"""Django REST framework integration: authentication, permissions and a JSON:API exception handler.
+
+::
+
+    REST_FRAMEWORK = {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["midil_sync.django.drf.JWTAuthentication"],
+        "EXCEPTION_HANDLER": "midil_sync.django.drf.jsonapi_exception_handler",
+    }
+
+    class ArticleViewSet(viewsets.ViewSet):
+        permission_classes = [HasScopes]
+        required_scopes = ["articles:read"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+
+from midil_common.adapters import (
+    ErrorResponse,
+    Match,
+    MissingTokenError,
+    bearer_challenge,
+    check_permission,
+    check_scopes,
+    error_object,
+    error_response,
+    json_pointer,
+    status_response,
+)
+from midil_common.errors import MidilError
+from midil_sync.django._http import attach, http_response, request_token, verify
+from midil_sync.django.conf import get_config
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+    from midil_common.auth.claims import TokenClaims
+
+__all__ = [
+    "HasPermission",
+    "HasScopes",
+    "JWTAuthentication",
+    "MidilAPIException",
+    "jsonapi_exception_handler",
+]
+
+
+class MidilAPIException(exceptions.APIException):
+    """A kit error travelling through DRF; the exception handler renders the original error."""
+
+    def __init__(self, error: MidilError, status_code: int) -> None:
+        super().__init__(detail=str(error) or None)
+        self.status_code = status_code
+        self.midil_error = error
+
+
+class _AuthenticationFailed(MidilAPIException, exceptions.AuthenticationFailed):
+    pass
+
+
+class _PermissionDenied(MidilAPIException, exceptions.PermissionDenied):
+    pass
+
+
+def _wrap(error: MidilError) -> MidilAPIException:
+    status = error_response(error).status
+    if status == 401:
+        return _AuthenticationFailed(error, 401)
+    if status == 403:
+        return _PermissionDenied(error, 403)
+    return MidilAPIException(error, status)
+
+
+class JWTAuthentication(BaseAuthentication):
+    """DRF authentication with the ``MIDIL`` authorizer: returns ``(user, claims)``.
+
+    ``request.user`` is the claims user (``MIDIL["USER_FACTORY"]``), ``request.auth`` the
+    ``TokenClaims``. No token: None (DRF answers 401 through :meth:`authenticate_header` when a
+    permission needs a user). An invalid token: 401 with ``error="invalid_token"``.
+    """
+
+    def authenticate(self, request: Request) -> tuple[Any, TokenClaims] | None:
+        """Verify the bearer token, reusing the middleware's result when it ran."""
+        django_request: HttpRequest = request._request
+        config = get_config()
+        claims = getattr(django_request, "midil_claims", None)
+        if claims is None:
+            try:
+                token = request_token(config, django_request, optional=True)
+                if token is None:
+                    return None
+                claims = verify(config.authorizer, token)
+            except MidilError as exc:
+                raise _wrap(exc) from exc
+            attach(config, django_request, claims)
+        return config.user_factory(claims), claims
+
+    def authenticate_header(self, request: Request) -> str:
+        """The ``WWW-Authenticate`` challenge DRF sends with 401."""
+        return bearer_challenge(realm=get_config().options.realm)
+
+
+def _claims(request: Request) -> TokenClaims:
+    claims = request.auth
+    if claims is None or not hasattr(claims, "scopes"):
+        raise _wrap(MissingTokenError())
+    return claims  # type: ignore[no-any-return]
+
+
+class HasScopes(BasePermission):
+    """Allow requests whose token grants the view's ``required_scopes`` (``scope_match``: "all" or
+    "any"); 401 without a token, 403 with ``error="insufficient_scope"`` otherwise.
+
+    ``HasScopes.require("a", "b")`` makes a subclass with the scopes built in.
+    """
+
+    required_scopes: ClassVar[Sequence[str]] = ()
+    scope_match: ClassVar[Match] = "all"
+
+    @classmethod
+    def require(cls, *scopes: str, match: Match = "all") -> type[HasScopes]:
+        """A permission class requiring ``scopes``."""
+        return type("HasScopes", (cls,), {"required_scopes": scopes, "scope_match": match})
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        """Raise the matching kit error unless the token grants the scopes."""
+        scopes = self.required_scopes or getattr(view, "required_scopes", ())
+        match = getattr(view, "scope_match", self.scope_match)
+        try:
+            check_scopes(_claims(request), scopes, match)
+        except MidilError as exc:
+            raise _wrap(exc) from exc
+        return True
+
+
+class HasPermission(BasePermission):
+    """Allow requests whose token grants ``view.required_permission = ("resource", "action")``
+    under ``MIDIL["PERMISSION_POLICY"]`` (or ``view.permission_policy``).
+
+    ``HasPermission.require("articles", "create")`` makes a subclass with the permission built in.
+    """
+
+    required_permission: ClassVar[tuple[str, str] | None] = None
+
+    @classmethod
+    def require(cls, resource: str, action: str) -> type[HasPermission]:
+        """A permission class requiring ``resource:action``."""
+        return type("HasPermission", (cls,), {"required_permission": (resource, action)})
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        """Raise the matching kit error unless the policy grants the permission."""
+        wanted = self.required_permission or getattr(view, "required_permission", None)
+        if wanted is None:
+            raise RuntimeError("HasPermission needs required_permission = (resource, action)")
+        policy = getattr(view, "permission_policy", None) or get_config().policy
+        if policy is None:
+            raise RuntimeError("HasPermission needs a PermissionPolicy")
+        try:
+            check_permission(_claims(request), policy, wanted[0], wanted[1])
+        except MidilError as exc:
+            raise _wrap(exc) from exc
+        return True
+
+
+def _field_errors(detail: Any, path: tuple[str | int, ...], status: int) -> list[dict[str, Any]]:
+    if isinstance(detail, Mapping):
+        out: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            if key == "non_field_errors":
+                out.extend(_field_errors(value, path, status))
+            else:
+                out.extend(_field_errors(value, (*path, str(key)), status))
+        return out
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [
+                error_object(
+                    status,
+                    code=getattr(item, "code", None),
+                    detail=str(item),
+                    pointer=json_pointer(path) if path else "/data",
+                )
+                for item in detail
+            ]
+        out = []
+        for index, item in enumerate(detail):
+            out.extend(_field_errors(item, (*path, index), status))
+        return out
+    return [
+        error_object(
+            status,
+            code=getattr(detail, "code", None),
+            detail=str(detail),
+            pointer=json_pointer(path) if path else "/data",
+        )
+    ]
+
+
+def _response(err: ErrorResponse, extra: Mapping[str, str] | None = None) -> HttpResponse:
+    response = http_response(err)
+    for name, value in (extra or {}).items():
+        response[name] = value
+    return response
+
+
+def jsonapi_exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpResponse | None:
+    """DRF ``EXCEPTION_HANDLER`` answering with JSON:API error documents.
+
+    Kit errors keep their RFC 6750 challenges; serializer ``ValidationError`` details become error
+    objects with JSON pointers under ``/data/attributes``; other API exceptions keep their status.
+    Anything else is left to DRF (None).
+    """
+    realm = get_config().options.realm
+    if isinstance(exc, MidilAPIException):
+        return _response(error_response(exc.midil_error, realm=realm))
+    if isinstance(exc, MidilError):
+        return _response(error_response(exc, realm=realm))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return _response(error_response(MissingTokenError(str(exc.detail)), realm=realm))
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        from midil_common.errors import InvalidTokenError
+
+        return _response(error_response(InvalidTokenError(str(exc.detail)), realm=realm))
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail, ("data", "attributes"), exc.status_code)
+        return _response(
+            ErrorResponse(exc.status_code, {"errors": errors, "jsonapi": {"version": "1.1"}})
+        )
+    if isinstance(exc, exceptions.APIException):
+        headers: dict[str, str] = {}
+        wait = getattr(exc, "wait", None)
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait))
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else None
+        return _response(status_response(exc.status_code, str(exc.detail), code=code), headers)
+    return None

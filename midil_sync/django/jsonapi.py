@@ -1,0 +1,52 @@
+"""JSON:API helpers for Django views: query parameters and responses."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest, HttpResponse
+
+from midil_common.adapters.jsonapi import MEDIA_TYPE, QueryRules, render_document
+
+if TYPE_CHECKING:
+    from midil_common.jsonapi import QueryParams
+
+__all__ = ["jsonapi_query", "jsonapi_response"]
+
+
+def jsonapi_query(
+    request: HttpRequest,
+    *,
+    allowed_include: Collection[str] | None = None,
+    allowed_sort: Collection[str] | None = None,
+    allowed_fields: Mapping[str, Collection[str]] | None = None,
+    allowed_filters: Collection[str] | None = None,
+    max_page_size: int = 100,
+    default_page_size: int = 20,
+) -> QueryParams:
+    """The request's JSON:API query parameters (repeated keys kept).
+
+    Raises ``InvalidQueryError``, which the middleware, ``jsonapi_view`` and the DRF exception
+    handler answer with 400 and a JSON:API error document. Accepts a DRF ``Request`` too.
+    """
+    django_request = getattr(request, "_request", request)
+    rules = QueryRules(
+        allowed_include,
+        allowed_sort,
+        allowed_fields,
+        allowed_filters,
+        max_page_size,
+        default_page_size,
+    )
+    return rules.parse((k, v) for k, values in django_request.GET.lists() for v in values)
+
+
+def jsonapi_response(
+    document: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """A response carrying a JSON:API document (model, mapping or JSON text) and its media type."""
+    response = HttpResponse(render_document(document), status=status, content_type=MEDIA_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response

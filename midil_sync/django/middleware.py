@@ -1,0 +1,87 @@
+"""``midil_sync.django.AuthMiddleware``: bearer-token authentication for every request.
+
+Both sync and async capable: under ASGI with an async stack, no thread is held per request and a
+token is verified on the event loop when the issuer's keys are cached; only a key fetch runs in a
+worker thread. Under WSGI it verifies in the request's thread.
+
+Settings (``settings.MIDIL``): ``AUTHORIZER`` (dotted path, class, factory or instance; otherwise
+one is built from ``ISSUER``, ``AUDIENCE``, ``JWKS_URL``, ``ALGORITHMS``, ``LEEWAY`` or
+``COGNITO_USER_POOL_ID``, ``REGION``, ``CLIENT_IDS``, ``TOKEN_USE``, falling back to
+``MIDIL_AUTH__...`` environment settings), ``REALM``, ``EXCLUDED_PATHS``, ``REQUIRE_AUTH`` (refuse
+requests without a token; default False: they pass with ``request.midil_claims = None`` and the
+decorators or DRF permissions decide), ``TOKEN_HEADER``, ``TOKEN_SCHEME``, ``TOKEN_COOKIE``,
+``PERMISSION_POLICY``, ``USER_FACTORY``, ``SET_USER`` (default True: ``request.user`` becomes the
+claims user).
+
+A present but invalid token is always answered with 401 (RFC 6750), and every kit error raised by a
+view (a bad JSON:API query, a missing scope) becomes a JSON:API error response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
+
+from midil_common.errors import MidilError
+from midil_sync.django._http import attach, averify, error_http_response, request_token, verify
+from midil_sync.django.conf import get_config
+
+__all__ = ["AuthMiddleware"]
+
+
+class AuthMiddleware:
+    """Authenticates requests with the configured authorizer (see the module documentation)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def _token(self, request: HttpRequest) -> tuple[Any, str | None, bool]:
+        config = get_config()
+        if config.options.excluded.skips(
+            request.method or "GET",
+            request.path,
+            request.headers.get("Access-Control-Request-Method"),
+        ):
+            return config, None, True
+        return config, request_token(config, request, optional=not config.require_auth), False
+
+    def __call__(self, request: HttpRequest) -> Any:
+        """Authenticate and pass on (sync stack), or return the coroutine (async stack)."""
+        if self.is_async:
+            return self.__acall__(request)
+        config = None
+        try:
+            config, token, _ = self._token(request)
+            claims = None if token is None else verify(config.authorizer, token)
+        except MidilError as exc:
+            return error_http_response(exc, config)
+        attach(config, request, claims)
+        return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        config = None
+        try:
+            config, token, _ = self._token(request)
+            claims = None if token is None else await averify(config.authorizer, token)
+        except MidilError as exc:
+            return error_http_response(exc, config)
+        attach(config, request, claims)
+        result: Awaitable[HttpResponseBase] = self.get_response(request)
+        return await result
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        """Render kit errors raised by views as JSON:API responses; leave the rest to Django."""
+        if isinstance(exception, MidilError):
+            return error_http_response(exception, get_config())
+        return None
