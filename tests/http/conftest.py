@@ -229,6 +229,8 @@ async def make(shell: str) -> AsyncIterator[Callable[..., Any]]:
     built: list[Any] = []
 
     def factory(name: str, *args: Any, **kwargs: Any) -> Any:
+        args = tuple(a._target if isinstance(a, AsAsync) else a for a in args)
+        kwargs = {k: v._target if isinstance(v, AsAsync) else v for k, v in kwargs.items()}
         obj = getattr(module, name)(*args, **kwargs)
         built.append(obj)
         return AsAsync(obj) if shell == "sync" else obj
