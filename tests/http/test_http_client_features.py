@@ -228,10 +228,10 @@ async def test_stream_sync(server: Any) -> None:
     body = bytes(range(256)) * 400
     server.queue(server.Reply(503))
     server.default = server.Reply(200, body=body, headers=(), chunks=8, chunk_delay=0.01)
-    with midil_sync.HttpClient(retry=FAST) as client:
-        with client.stream("GET", server.url("/big")) as response:
-            assert response.status_code == 200
-            chunks = list(response.iter_bytes(4096))
+    client = midil_sync.HttpClient(retry=FAST)
+    with client, client.stream("GET", server.url("/big")) as response:
+        assert response.status_code == 200
+        chunks = list(response.iter_bytes(4096))
     assert b"".join(chunks) == body
     assert max(len(c) for c in chunks) <= 4096 and len(chunks) >= 25
     assert server.count == 2
@@ -243,10 +243,10 @@ async def test_stream_async(server: Any) -> None:
     body = bytes(range(256)) * 400
     server.queue(server.Reply(503))
     server.default = server.Reply(200, body=body, headers=(), chunks=8, chunk_delay=0.01)
-    async with midil_async.HttpClient(retry=FAST) as client:
-        async with client.stream("GET", server.url("/big")) as response:
-            assert response.status_code == 200
-            chunks = [c async for c in response.aiter_bytes(4096)]
+    client = midil_async.HttpClient(retry=FAST)
+    async with client, client.stream("GET", server.url("/big")) as response:
+        assert response.status_code == 200
+        chunks = [c async for c in response.aiter_bytes(4096)]
     assert b"".join(chunks) == body
     assert max(len(c) for c in chunks) <= 4096 and len(chunks) >= 25
     assert server.count == 2
@@ -259,9 +259,13 @@ async def test_stream_raise_for_status(make: Any, server: Any, shell: str) -> No
 
     server.default = server.Reply(404)
     if shell == "sync":
-        with midil_sync.HttpClient(retry=FAST) as client, pytest.raises(ClientError):
-            with client.stream("GET", server.url(), raise_for_status=True):
-                pass
+        client = midil_sync.HttpClient(retry=FAST)
+        with (
+            client,
+            pytest.raises(ClientError),
+            client.stream("GET", server.url(), raise_for_status=True),
+        ):
+            pass
     else:
         async with midil_async.HttpClient(retry=FAST) as aclient:
             with pytest.raises(ClientError):
