@@ -3,6 +3,7 @@
 Every public name here has a twin of the same name and parameters in :mod:`midil_sync`.
 """
 
+from midil_async.auth import CognitoJWTAuthorizer, JWTAuthorizer, MultiIssuerAuthorizer
 from midil_async.http import (
     APIKeyProvider,
     ClientCredentialsProvider,
@@ -12,6 +13,9 @@ from midil_async.http import (
 )
 
 __all__: list[str] = [
+    "CognitoJWTAuthorizer",
+    "JWTAuthorizer",
+    "MultiIssuerAuthorizer",
     "APIKeyProvider",
     "ClientCredentialsProvider",
     "CognitoClientCredentialsAuthenticator",

@@ -65,6 +65,7 @@ class AuthSettings(_Section):
     token_use: Literal["access", "id"] = "access"
     required_groups: StrList = ()
     realm: str | None = None
+    token_cache_size: int = Field(default=0, ge=0)
 
     _lists = field_validator(
         "audience", "algorithms", "client_ids", "required_groups", mode="before"

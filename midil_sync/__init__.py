@@ -3,6 +3,7 @@
 Every public name here has a twin of the same name and parameters in :mod:`midil_async`.
 """
 
+from midil_sync.auth import CognitoJWTAuthorizer, JWTAuthorizer, MultiIssuerAuthorizer
 from midil_sync.http import (
     APIKeyProvider,
     ClientCredentialsProvider,
@@ -12,6 +13,9 @@ from midil_sync.http import (
 )
 
 __all__: list[str] = [
+    "CognitoJWTAuthorizer",
+    "JWTAuthorizer",
+    "MultiIssuerAuthorizer",
     "APIKeyProvider",
     "ClientCredentialsProvider",
     "CognitoClientCredentialsAuthenticator",

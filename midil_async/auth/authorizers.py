@@ -1,0 +1,296 @@
+"""Inbound token verification for asyncio: ``JWTAuthorizer``, ``CognitoJWTAuthorizer``,
+``MultiIssuerAuthorizer``.
+
+Every decision is the core's (:class:`~midil_common.auth.TokenVerifier`); this shell sends the
+discovery and JWKS requests over the internal httpx transport and holds one ``asyncio.Lock`` per
+event loop so that concurrent tasks needing keys share a single fetch (no thread lock is ever
+held across an ``await``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from midil_async._transport import Transport
+from midil_common.auth.claims import TokenClaims
+from midil_common.auth.cognito import (
+    CognitoRules,
+    check_cognito_claims,
+    cognito_issuer,
+    cognito_jwks_url,
+)
+from midil_common.auth.discovery import DEFAULT_FETCH_TIMEOUT
+from midil_common.auth.jwks_cache import Fetch, JWKSCache
+from midil_common.auth.jws import DEFAULT_MAX_TOKEN_SIZE, unverified_issuer
+from midil_common.auth.policy import DEFAULT_ALGORITHMS, VerificationPolicy
+from midil_common.auth.settings import cognito_kwargs, jwt_kwargs
+from midil_common.auth.verifier import RefreshRound, TokenVerifier
+from midil_common.errors import InvalidIssuerError, JWKSFetchError, TransportError
+from midil_common.http.types import Timeout
+from midil_common.settings import AuthSettings
+
+__all__ = ["CognitoJWTAuthorizer", "JWTAuthorizer", "MultiIssuerAuthorizer"]
+
+
+class _Shell:
+    """The I/O and locking shared by the authorizers of this package."""
+
+    _core: TokenVerifier
+
+    def _start_shell(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
+        self._transport: Transport | None = None
+
+    def _bind_loop(self) -> None:
+        """Locks and connections belong to one event loop; a new loop gets new ones."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._lock = asyncio.Lock()
+            self._transport = None
+
+    @property
+    def issuer(self) -> str:
+        """The expected ``iss``."""
+        return self._core.issuer
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        """The core verifier (policy and cache state), for inspection."""
+        return self._core
+
+    async def verify(self, token: str) -> TokenClaims:
+        """Verify ``token`` and return its claims, fetching the issuer's keys when needed.
+
+        Raises an ``InvalidTokenError`` subclass for a refused token, ``JWKSFetchError`` when
+        the keys cannot be fetched and none are cached.
+        """
+        result = self._core.check(token, time.time())
+        if not isinstance(result, Fetch):
+            return result
+        await self._fetch(result)
+        final = self._core.check(token, time.time(), allow_fetch=False)
+        assert not isinstance(final, Fetch)
+        return final
+
+    def verify_cached(self, token: str) -> TokenClaims | None:
+        """Verify with the keys already cached, without any I/O.
+
+        Returns None when verification needs a key fetch (then call :meth:`verify`); raises
+        like :meth:`verify` otherwise.
+        """
+        result = self._core.check(token, time.time())
+        return None if isinstance(result, Fetch) else result
+
+    async def hydrate(self) -> None:
+        """Fetch discovery and keys now (at start-up); raises ``JWKSFetchError`` on failure."""
+        self._bind_loop()
+        async with self._lock:
+            error = await self._drive(self._core.refresh(None, time.time(), force=True))
+        if error is not None:
+            raise error
+
+    async def _fetch(self, wanted: Fetch) -> None:
+        self._bind_loop()
+        async with self._lock:
+            # Another task may have fetched while this one waited for the lock.
+            if self._core.needs_fetch(wanted, time.time()):
+                await self._drive(self._core.refresh(wanted, time.time()))
+
+    async def _drive(self, round: RefreshRound) -> JWKSFetchError | None:
+        while (request := round.next_request()) is not None:
+            if round.delay:
+                await asyncio.sleep(round.delay)
+            if self._transport is None:
+                self._transport = Transport()
+            try:
+                response = await self._transport.send(request)
+            except TransportError as exc:
+                round.on_error(exc, time.time())
+                continue
+            round.on_response(response, time.time())
+        return round.error
+
+    async def aclose(self) -> None:
+        """Close the connections used for fetching keys."""
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            await transport.aclose()
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class JWTAuthorizer(_Shell):
+    """Verifies JWT access or id tokens of one OpenID Connect issuer.
+
+    Build it once and reuse it: the constructor does no network I/O. When ``jwks_url`` is not
+    given it comes from ``{issuer}/.well-known/openid-configuration``. ``jwks=`` seeds the keys
+    from a dict for offline use (then nothing is fetched).
+
+    Args:
+        issuer: the exact expected ``iss``.
+        audience: accepted ``aud`` values; when set, tokens without ``aud`` are refused.
+        jwks_url: the key set URL (https, or http to a loopback host).
+        algorithms: allowed algorithms (RS256 and ES256 by default; PS256, ES384, RS384, EdDSA
+            and others are opt-in; ``none`` and HMAC are never allowed).
+        leeway: clock skew allowed for ``exp``/``nbf``/``iat`` (0 to 300 seconds).
+        required_claims: claims that must be present.
+        token_type: expected header ``typ`` (``"at+jwt"`` for RFC 9068 access tokens).
+        jwks: a JWKS dict for offline use.
+        max_token_size: longer tokens are refused before any work.
+        token_cache_size: entries of the verified-token cache (0: off).
+        cache_ttl: key freshness when the JWKS response gives no ``max-age``.
+        cooldown: after a refetch that did not bring an unknown ``kid``, unknown kids are refused
+            without fetching for this long.
+        max_stale: how long cached keys keep serving while the issuer is unreachable.
+        timeout: timeouts of discovery and JWKS requests.
+    """
+
+    def __init__(
+        self,
+        issuer: str,
+        *,
+        audience: str | Sequence[str] | None = None,
+        jwks_url: str | None = None,
+        algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
+        leeway: float = 0.0,
+        required_claims: Sequence[str] = ("exp",),
+        token_type: str | None = None,
+        jwks: Mapping[str, Any] | None = None,
+        max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+        token_cache_size: int = 0,
+        cache_ttl: float = 600.0,
+        cooldown: float = 10.0,
+        max_stale: float = 86400.0,
+        timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
+    ) -> None:
+        policy = VerificationPolicy.build(
+            issuer,
+            audience=audience,
+            algorithms=algorithms,
+            leeway=leeway,
+            required_claims=required_claims,
+            token_type=token_type,
+            max_token_size=max_token_size,
+        )
+        cache = JWKSCache(ttl=cache_ttl, cooldown=cooldown, max_stale=max_stale)
+        self._core = TokenVerifier(
+            policy,
+            jwks_url=jwks_url,
+            jwks=jwks,
+            cache=cache,
+            token_cache_size=token_cache_size,
+            timeout=timeout,
+        )
+        self._start_shell()
+
+    async def __aenter__(self) -> JWTAuthorizer:
+        return self
+
+    @classmethod
+    def from_settings(cls, settings: AuthSettings | None = None) -> JWTAuthorizer:
+        """Build from ``MIDIL_AUTH__...`` settings (read from the environment when None)."""
+        return cls(**jwt_kwargs(settings))
+
+
+class CognitoJWTAuthorizer(_Shell):
+    """Verifies tokens of an AWS Cognito user pool.
+
+    The issuer is ``https://cognito-idp.{region}.amazonaws.com/{pool}`` and the keys are at
+    ``{issuer}/.well-known/jwks.json`` (``jwks_url`` overrides it, for a local emulator).
+    ``token_use`` must be the configured one; access tokens have their ``client_id`` checked
+    against ``client_ids``, id tokens their ``aud``; ``groups`` requires one of the groups.
+    """
+
+    def __init__(
+        self,
+        user_pool_id: str,
+        region: str | None = None,
+        *,
+        client_ids: str | Sequence[str] | None = None,
+        token_use: str = "access",
+        groups: str | Sequence[str] | None = None,
+        jwks_url: str | None = None,
+        jwks: Mapping[str, Any] | None = None,
+        leeway: float = 0.0,
+        algorithms: Sequence[str] = ("RS256",),
+        token_cache_size: int = 0,
+        timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
+    ) -> None:
+        rules = CognitoRules.build(token_use, client_ids, groups)
+        policy = VerificationPolicy.build(
+            cognito_issuer(user_pool_id, region),
+            audience=rules.client_ids if token_use == "id" else None,
+            algorithms=algorithms,
+            leeway=leeway,
+        )
+        self.rules = rules
+        self._core = TokenVerifier(
+            policy,
+            jwks_url=jwks_url or cognito_jwks_url(user_pool_id, region),
+            jwks=jwks,
+            token_cache_size=token_cache_size,
+            extra_check=lambda claims: check_cognito_claims(claims, rules),
+            timeout=timeout,
+        )
+        self._start_shell()
+
+    async def __aenter__(self) -> CognitoJWTAuthorizer:
+        return self
+
+    @classmethod
+    def from_settings(cls, settings: AuthSettings | None = None) -> CognitoJWTAuthorizer:
+        """Build from ``MIDIL_AUTH__COGNITO_USER_POOL_ID`` and the related settings."""
+        return cls(**cognito_kwargs(settings))
+
+
+class MultiIssuerAuthorizer:
+    """Routes each token to the authorizer of its ``iss`` (read unverified, only to route)."""
+
+    def __init__(self, authorizers: Sequence[JWTAuthorizer | CognitoJWTAuthorizer]) -> None:
+        self._by_issuer = {a.issuer: a for a in authorizers}
+        self._max_size = max(
+            (a.verifier.policy.max_token_size for a in authorizers), default=DEFAULT_MAX_TOKEN_SIZE
+        )
+
+    @property
+    def issuers(self) -> tuple[str, ...]:
+        """The accepted issuers."""
+        return tuple(self._by_issuer)
+
+    def _pick(self, token: str) -> JWTAuthorizer | CognitoJWTAuthorizer:
+        authorizer = self._by_issuer.get(unverified_issuer(token, self._max_size))
+        if authorizer is None:
+            raise InvalidIssuerError("the token's issuer is not accepted")
+        return authorizer
+
+    async def verify(self, token: str) -> TokenClaims:
+        """Verify ``token`` with the authorizer of its issuer."""
+        return await self._pick(token).verify(token)
+
+    def verify_cached(self, token: str) -> TokenClaims | None:
+        """Like :meth:`JWTAuthorizer.verify_cached`, with the authorizer of the token's issuer."""
+        return self._pick(token).verify_cached(token)
+
+    async def hydrate(self) -> None:
+        """Fetch every issuer's keys now."""
+        await asyncio.gather(*(a.hydrate() for a in self._by_issuer.values()))
+
+    async def aclose(self) -> None:
+        """Close every authorizer."""
+        for authorizer in self._by_issuer.values():
+            await authorizer.aclose()
+
+    async def __aenter__(self) -> MultiIssuerAuthorizer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
