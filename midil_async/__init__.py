@@ -13,12 +13,12 @@ from midil_async.http import (
 )
 
 __all__: list[str] = [
-    "CognitoJWTAuthorizer",
-    "JWTAuthorizer",
-    "MultiIssuerAuthorizer",
     "APIKeyProvider",
     "ClientCredentialsProvider",
     "CognitoClientCredentialsAuthenticator",
+    "CognitoJWTAuthorizer",
     "HttpClient",
+    "JWTAuthorizer",
+    "MultiIssuerAuthorizer",
     "StaticTokenProvider",
 ]
