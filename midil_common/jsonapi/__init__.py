@@ -15,7 +15,11 @@ from midil_common.jsonapi.models import (
     ResourceObject,
     UpdateDocument,
 )
-from midil_common.jsonapi.problems import error_document, errors_from_exception, errors_from_validation
+from midil_common.jsonapi.problems import (
+    error_document,
+    errors_from_exception,
+    errors_from_validation,
+)
 
 __all__ = [
     "CreateDocument",

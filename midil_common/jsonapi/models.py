@@ -85,7 +85,7 @@ _NonStringJSON = Union[
 class _Object(BaseModel):
     """Base of every JSON:API object: extra members are kept, and judged by the rule pass."""
 
-    model_config = ConfigDict(extra="allow", cache_strings="keys")
+    model_config = ConfigDict(extra="allow", cache_strings="all")
 
     # Which rule-pass function checks a standalone instance of this class.
     _rule: ClassVar[str] = ""
@@ -101,7 +101,9 @@ class _Object(BaseModel):
         return _check_standalone(inst, kwargs.get("context"))
 
     @classmethod
-    def model_validate_json(cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any) -> Self:
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
         """Parse and validate JSON text and apply the JSON:API rules; raise ``InvalidDocumentError``."""
         try:
             inst = super().model_validate_json(json_data, *args, **kwargs)
@@ -147,7 +149,7 @@ class Link(_Object):
 
 #: The value of a links member: a URI-reference, a link object, or null.
 LinkValue = Annotated[
-    Union[UriReference, Link, None, _NonStringJSON], Field(union_mode="left_to_right")
+    UriReference | Link | _NonStringJSON | None, Field(union_mode="left_to_right")
 ]
 #: A links object; which names are allowed depends on where it sits (checked by the rule pass).
 Links = dict[str, LinkValue]
@@ -204,11 +206,11 @@ class Relationship(_Object):
     _rule = "relationship"
 
     links: Links | MISSING = MISSING
-    data: ResourceIdentifier | list[ResourceIdentifier] | None | MISSING = MISSING
+    data: ResourceIdentifier | list[ResourceIdentifier] | MISSING | None = MISSING
     meta: Meta | MISSING = MISSING
 
 
-_RelationshipValue = Annotated[Union[Relationship, Any], Field(union_mode="left_to_right")]
+_RelationshipValue = Annotated[Relationship | Any, Field(union_mode="left_to_right")]
 
 
 class ResourceObject(_Object):
@@ -252,7 +254,7 @@ class Document(_Object):
     _rule = "document"
     _inline_rules = True
 
-    data: ResourceObject | list[ResourceObject] | None | MISSING = MISSING
+    data: ResourceObject | list[ResourceObject] | MISSING | None = MISSING
     errors: list[ErrorObject] | MISSING = MISSING
     meta: Meta | MISSING = MISSING
     jsonapi: JSONAPIObject | MISSING = MISSING

@@ -86,9 +86,7 @@ def _is_tag(segment: str | int) -> bool:
 
 
 def _pointer(prefix: str, loc: Sequence[str | int]) -> str:
-    return prefix + "".join(
-        "/" + escape_pointer_token(str(seg)) for seg in loc if not _is_tag(seg)
-    )
+    return prefix + "".join("/" + escape_pointer_token(str(seg)) for seg in loc if not _is_tag(seg))
 
 
 def _detail(err: Any) -> str:
@@ -139,7 +137,11 @@ def errors_from_validation(
             ):
                 continue
             expected = sorted(
-                {_EXPECTED.get(k, "another type") for p, k, _ in found if p == ptr and k in _TYPE_ERRORS}
+                {
+                    _EXPECTED.get(k, "another type")
+                    for p, k, _ in found
+                    if p == ptr and k in _TYPE_ERRORS
+                }
             )
             detail = "must be " + " or ".join(expected)
         key = (ptr, detail)
@@ -176,7 +178,9 @@ def errors_from_exception(exc: JSONAPIError) -> list[ErrorObject]:
     return [ErrorObject(status=str(exc.status), title="Request failed", detail=str(exc))]
 
 
-def error_document(errors: Iterable[ErrorObject], *, meta: dict[str, Any] | None = None) -> Document:
+def error_document(
+    errors: Iterable[ErrorObject], *, meta: dict[str, Any] | None = None
+) -> Document:
     """A top-level error document (``{"errors": [...]}``); serialise it with ``model_dump_json()``."""
     errs = list(errors)
     if not errs:

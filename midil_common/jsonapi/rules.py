@@ -8,7 +8,6 @@ pointers only when it reports an error, so a valid document costs little more th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from pydantic import MISSING, ValidationError
@@ -60,11 +59,13 @@ def _short(name: str) -> str:
 class _Pass:
     """One validation pass: the options and the errors found so far."""
 
-    __slots__ = ("errors", "v10")
+    __slots__ = ("errors", "lid_objs", "v10")
 
     def __init__(self, v10: bool) -> None:
         self.v10 = v10
         self.errors: list[ErrorObject] = []
+        # Objects carrying a ``lid`` (pointer, object), for the consistency check at the end.
+        self.lid_objs: list[tuple[str, Any]] = []
 
     def add(self, ptr: str, detail: str, title: str = "Invalid document") -> None:
         self.errors.append(
@@ -112,52 +113,41 @@ class _Pass:
             )
         return has_ext
 
-    def free_form(self, obj: dict[str, Any], ptr: str, attribute: bool) -> None:
-        """Member names inside attribute values and meta objects (and 1.0's reserved names)."""
+    def top_keys(self, obj: dict[str, Any], ptr: str, attribute: bool) -> None:
+        """1.0 only: no @-members, and no ``links``/``relationships`` inside attribute values.
+
+        The keys themselves were checked against the member-name syntax while parsing. Names nested
+        inside attribute values and meta objects are application data and are not inspected in 1.1
+        (as in the official JSON Schemas).
+        """
+        if not self.v10:
+            return
         for name, value in obj.items():
-            if MEMBER_NAME_RE.fullmatch(name) is None or (self.v10 and name[:1] == "@"):
+            if name[:1] == "@":
                 self.add(
                     ptr + "/" + escape_pointer_token(name),
-                    f"'{_short(name)}' is not a legal member name",
+                    "@-members are not allowed in JSON:API 1.0",
                 )
-            elif attribute and self.v10 and (name == "links" or name == "relationships"):
+            elif attribute and isinstance(value, _CONTAINERS):
+                self.reserved(value, ptr + "/" + escape_pointer_token(name))
+
+    def reserved(self, value: dict[str, Any] | list[Any], ptr: str) -> None:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, _CONTAINERS):
+                    self.reserved(item, f"{ptr}/{i}")
+            return
+        for name, item in value.items():
+            if name == "links" or name == "relationships":
                 self.add(
                     ptr + "/" + name,
                     f"an object inside an attribute must not have a '{name}' member (1.0)",
                 )
-            if isinstance(value, _CONTAINERS):
-                self.nested(value, ptr + "/" + escape_pointer_token(name), attribute)
-
-    def nested(self, value: dict[str, Any] | list[Any], ptr: str, attribute: bool) -> None:
-        if isinstance(value, dict):
-            self.free_form(value, ptr, attribute)
-        else:
-            for i, item in enumerate(value):
-                if isinstance(item, _CONTAINERS):
-                    self.nested(item, f"{ptr}/{i}", attribute)
-
-    def top_keys(self, obj: dict[str, Any], ptr: str, attribute: bool) -> None:
-        """Keys of attributes/meta were pattern-checked while parsing; check 1.0 and nested values."""
-        v10 = self.v10
-        for name, value in obj.items():
-            if v10:
-                if name[:1] == "@":
-                    self.add(
-                        ptr + "/" + escape_pointer_token(name),
-                        "@-members are not allowed in JSON:API 1.0",
-                    )
-                elif attribute and isinstance(value, dict) and (
-                    "links" in value or "relationships" in value
-                ):
-                    self.add(
-                        ptr + "/" + escape_pointer_token(name),
-                        "an attribute value must not have a 'links' or 'relationships' member (1.0)",
-                    )
-            if isinstance(value, _CONTAINERS):
-                self.nested(value, ptr + "/" + escape_pointer_token(name), attribute)
+            if isinstance(item, _CONTAINERS):
+                self.reserved(item, ptr + "/" + escape_pointer_token(name))
 
     def meta(self, meta: Any, ptr: str) -> None:
-        if meta is not MISSING and meta:
+        if self.v10 and meta is not MISSING and meta:
             self.top_keys(meta, ptr, False)
 
     # ------------------------------------------------------------------------------------ links
@@ -218,6 +208,7 @@ class _Pass:
             if self.v10:
                 self.add(ptr + "/lid", "'lid' is a JSON:API 1.1 member")
             linked.add((ident.type, "\x00" + lid))
+            self.lid_objs.append((ptr, ident))
         elif ident_id is MISSING:
             self.add(ptr, "a resource identifier must contain 'id' (or 'lid' for a new resource)")
         if ident.meta is not MISSING:
@@ -241,65 +232,116 @@ class _Pass:
             self.identifier(data, ptr + "/data", linked)
         if links is not MISSING:
             present = self.links(links, ptr + "/links", _RELATIONSHIP_LINKS)
-            if "self" not in present and "related" not in present and not (
-                present - _RELATIONSHIP_LINKS
+            if (
+                "self" not in present
+                and "related" not in present
+                and not (present - _RELATIONSHIP_LINKS)
             ):
                 self.add(ptr + "/links", "relationship links must contain 'self' or 'related'")
         if rel.meta is not MISSING:
             self.meta(rel.meta, ptr + "/meta")
 
     def resource(
-        self, res: ResourceObject, ptr: str, need_id: bool, request: bool, linked: set[tuple[str, str]]
+        self,
+        res: ResourceObject,
+        ptr: str,
+        need_id: bool,
+        request: bool,
+        linked: set[tuple[str, str]],
     ) -> None:
+        # The hot path: one call per resource, fields read from the instance dict, and the common
+        # shapes (string links, plain relationships with identifiers) handled inline.
+        fields = res.__dict__
         if res.__pydantic_extra__:
             self.extras(res, ptr)
-        if res.id is MISSING and need_id:
+        if need_id and fields["id"] is MISSING:
             self.add(ptr, "a resource object must contain 'id'")
-        if res.lid is not MISSING and self.v10:
-            self.add(ptr + "/lid", "'lid' is a JSON:API 1.1 member")
-        attrs = res.attributes
+        if fields["lid"] is not MISSING:
+            if self.v10:
+                self.add(ptr + "/lid", "'lid' is a JSON:API 1.1 member")
+            self.lid_objs.append((ptr, res))
+        attrs = fields["attributes"]
         if attrs is not MISSING:
             if "type" in attrs or "id" in attrs:
                 self.add(ptr + "/attributes", "an attribute must not be named 'type' or 'id'")
-            self.top_keys(attrs, ptr + "/attributes", True)
-        rels = res.relationships
+            if self.v10:
+                self.top_keys(attrs, ptr + "/attributes", True)
+        rels = fields["relationships"]
         if rels is not MISSING:
             if "type" in rels or "id" in rels:
                 self.add(ptr + "/relationships", "a relationship must not be named 'type' or 'id'")
-            if attrs is not MISSING and attrs:
+            if attrs is not MISSING and attrs and not attrs.keys().isdisjoint(rels.keys()):
                 for name in attrs.keys() & rels.keys():
                     if name[:1] != "@":
                         self.add(
                             ptr + "/relationships/" + escape_pointer_token(name),
                             f"'{_short(name)}' is both an attribute and a relationship",
                         )
-            rptr = ptr + "/relationships/"
             for name, rel in rels.items():
                 if type(rel) is Relationship:
-                    self.relationship(rel, rptr + escape_pointer_token(name), request, linked)
+                    rf = rel.__dict__
+                    data = rf["data"]
+                    if (
+                        request
+                        or self.v10
+                        or rel.__pydantic_extra__
+                        or rf["links"] is not MISSING
+                        or rf["meta"] is not MISSING
+                        or data is MISSING
+                    ):
+                        self.relationship(
+                            rel,
+                            ptr + "/relationships/" + escape_pointer_token(name),
+                            request,
+                            linked,
+                        )
+                        continue
+                    if data is None:
+                        continue
+                    if type(data) is not list:
+                        data = (data,)
+                    for ident in data:
+                        f = ident.__dict__
+                        if (
+                            ident.__pydantic_extra__
+                            or f["lid"] is not MISSING
+                            or f["id"] is MISSING
+                            or f["meta"] is not MISSING
+                        ):
+                            self.relationship(
+                                rel,
+                                ptr + "/relationships/" + escape_pointer_token(name),
+                                request,
+                                linked,
+                            )
+                            break
+                        linked.add((f["type"], f["id"]))
                 elif name[:1] == "@" and not self.v10:
                     continue
                 elif name[:1] == "@":
                     self.add(
-                        rptr + escape_pointer_token(name), "@-members are not allowed in JSON:API 1.0"
+                        ptr + "/relationships/" + escape_pointer_token(name),
+                        "@-members are not allowed in JSON:API 1.0",
                     )
                 else:
                     self.revalidated(
-                        Relationship, rel, rptr + escape_pointer_token(name), "a relationship object"
+                        Relationship,
+                        rel,
+                        ptr + "/relationships/" + escape_pointer_token(name),
+                        "a relationship object",
                     )
-        if res.links is not MISSING:
-            self.links(res.links, ptr + "/links", _RESOURCE_LINKS)
-        if res.meta is not MISSING:
-            self.meta(res.meta, ptr + "/meta")
+        links = fields["links"]
+        if links is not MISSING:
+            if self.v10 or len(links) != 1 or type(links.get("self")) is not str:
+                self.links(links, ptr + "/links", _RESOURCE_LINKS)
+        self.meta(fields["meta"], ptr + "/meta")
 
-    def lids(self, items: Iterable[tuple[str, Any]]) -> None:
+    def lids(self) -> None:
         """Every representation of a resource carries the same ``lid`` (and the same ``id`` for it)."""
         by_lid: dict[tuple[str, str], str] = {}
         by_id: dict[tuple[str, str], str] = {}
-        for ptr, obj in items:
+        for ptr, obj in self.lid_objs:
             lid = obj.lid
-            if lid is MISSING:
-                continue
             obj_id = obj.id
             if obj_id is MISSING:
                 continue
@@ -366,47 +408,125 @@ class _Pass:
             for i, err in enumerate(errors):
                 self.error(err, f"/errors/{i}")
         linked: set[tuple[str, str]] = set()
-        seen: set[tuple[str, str]] = set()
-        primary: list[tuple[str, ResourceObject]]
+        seen: set[tuple[Any, Any]] = set()
         if type(data) is list:
-            primary = [(f"/data/{i}", r) for i, r in enumerate(data)]
+            self.collection(data, "/data", linked, seen)
         elif isinstance(data, ResourceObject):
-            primary = [("/data", data)]
-        else:
-            primary = []
-        for ptr, res in primary:
-            self.resource(res, ptr, True, False, linked)
-            key = (res.type, res.id)
-            if key in seen:
-                self.add(ptr, "a document must not contain two resources with the same type and id")
-            seen.add(key)  # type: ignore[arg-type]
+            self.collection([data], "", linked, seen, single="/data")
         if included is MISSING:
-            if not self.v10:
-                self.lids(primary)
+            if self.lid_objs:
+                self.lids()
             return
-        extra_ptrs = [(f"/included/{i}", r) for i, r in enumerate(included)]
-        for ptr, res in extra_ptrs:
-            self.resource(res, ptr, True, False, linked)
+        primary_keys = set(seen)
+        self.collection(included, "/included", linked, seen)
         # Primary data are identifiers too (a relationship document's included resources hang on them).
-        for _ptr, res in primary:
-            if res.id is not MISSING:
-                linked.add((res.type, res.id))
-        for ptr, res in extra_ptrs:
-            key = (res.type, res.id)
-            if key in seen:
-                self.add(ptr, "a document must not contain two resources with the same type and id")
-                continue
-            seen.add(key)  # type: ignore[arg-type]
-            if not sparse and key not in linked and (
-                res.lid is MISSING or (res.type, "\x00" + res.lid) not in linked
-            ):
+        linked.update(primary_keys)
+        if not sparse:
+            for i, res in enumerate(included):
+                fields = res.__dict__
+                if (fields["type"], fields["id"]) in linked:
+                    continue
+                lid = fields["lid"]
+                if lid is not MISSING and (fields["type"], "\x00" + lid) in linked:
+                    continue
                 self.add(
-                    ptr,
+                    f"/included/{i}",
                     "full linkage: this included resource is not identified by any resource "
                     "linkage in the document",
                 )
-        if not self.v10:
-            self.lids(primary + extra_ptrs)
+        if self.lid_objs:
+            self.lids()
+
+    def collection(
+        self,
+        items: list[ResourceObject],
+        base: str,
+        linked: set[tuple[str, str]],
+        seen: set[tuple[Any, Any]],
+        single: str = "",
+    ) -> None:
+        """Check resources of ``data`` or ``included``: each once, and each ``type``+``id`` once."""
+        fast = self.fast_resource if not self.v10 else None
+        for i, res in enumerate(items):
+            key = fast(res, linked) if fast is not None else None
+            if key is None:
+                ptr = single or f"{base}/{i}"
+                self.resource(res, ptr, True, False, linked)
+                key = _identity(res)
+            if key in seen:
+                self.add(
+                    single or f"{base}/{i}",
+                    "a document must not contain two resources with the same type and id",
+                )
+            seen.add(key)
+
+    def fast_resource(self, res: ResourceObject, linked: set[tuple[str, str]]) -> Any:
+        """The common, plain, valid resource (1.1): record its linkage and return its key.
+
+        Returns None at the first unusual member (extras, lid, missing id, a non-string link, a
+        clash, ...); the caller then runs the full check, which reports errors with pointers.
+        """
+        fields = res.__dict__
+        if res.__pydantic_extra__ or fields["lid"] is not MISSING:
+            return None
+        res_id = fields["id"]
+        if res_id is MISSING:
+            return None
+        attrs = fields["attributes"]
+        if attrs is not MISSING and ("type" in attrs or "id" in attrs):
+            return None
+        rels = fields["relationships"]
+        if rels is not MISSING:
+            if "type" in rels or "id" in rels:
+                return None
+            for name, rel in rels.items():
+                if type(rel) is not Relationship or rel.__pydantic_extra__:
+                    return None
+                if attrs is not MISSING and name in attrs:
+                    return None
+                rf = rel.__dict__
+                links = rf["links"]
+                if links is not MISSING:
+                    named = False
+                    for link_name, value in links.items():
+                        if link_name not in _RELATIONSHIP_LINKS or (
+                            value is not None and type(value) is not str
+                        ):
+                            return None
+                        if link_name == "self" or link_name == "related":
+                            named = True
+                    if not named:
+                        return None
+                data = rf["data"]
+                if data is MISSING:
+                    if links is MISSING and rf["meta"] is MISSING:
+                        return None
+                    continue
+                if data is None:
+                    continue
+                if type(data) is not list:
+                    data = (data,)
+                for ident in data:
+                    f = ident.__dict__
+                    ident_id = f["id"]
+                    if ident.__pydantic_extra__ or f["lid"] is not MISSING or ident_id is MISSING:
+                        return None
+                    linked.add((f["type"], ident_id))
+        links = fields["links"]
+        if links is not MISSING:
+            for link_name, value in links.items():
+                if link_name != "self" or (value is not None and type(value) is not str):
+                    return None
+        return (fields["type"], res_id)
+
+
+def _identity(res: ResourceObject) -> tuple[Any, Any]:
+    """``(type, id)``; for a resource known only by ``lid``, ``(type, "\\x00" + lid)``."""
+    if res.id is not MISSING:
+        return (res.type, res.id)
+    if res.lid is not MISSING:
+        return (res.type, "\x00" + res.lid)
+    return (res.type, id(res))
 
 
 def check_object(obj: Any, context: Any) -> list[ErrorObject]:
@@ -439,4 +559,6 @@ def check_object(obj: Any, context: Any) -> list[ErrorObject]:
         p.error(obj, "")
     elif isinstance(obj, JSONAPIObject):
         p.jsonapi(obj, "")
+    if p.lid_objs and type(obj) is not Document:
+        p.lids()
     return p.errors
