@@ -154,4 +154,7 @@ def authorizer_spec(config: Mapping[str, Any], settings: Any = None) -> tuple[st
     leeway = pick("LEEWAY", "leeway")
     if leeway:
         kwargs["leeway"] = float(leeway)
+    cache_size = pick("TOKEN_CACHE_SIZE", "token_cache_size")
+    if cache_size:
+        kwargs["token_cache_size"] = int(cache_size)
     return "jwt", kwargs

@@ -49,7 +49,8 @@ def check_permission(claims: TokenClaims, policy: Any, resource: str, action: st
 
     ``policy`` is a ``midil_common.auth.PermissionPolicy`` or anything with ``check(claims, resource,
     action) -> bool``. The error names the scopes that would grant the permission when the policy can
-    tell (``scopes_for(resource, action)``), so the 403 challenge carries a useful ``scope``.
+    tell (``scopes_for(resource, action)``, or the permission itself when scopes named
+    ``resource:action`` count as permissions), so the 403 challenge carries a useful ``scope``.
     """
     if policy.check(claims, resource, action):
         return
@@ -57,6 +58,9 @@ def check_permission(claims: TokenClaims, policy: Any, resource: str, action: st
     scopes_for = getattr(policy, "scopes_for", None)
     if callable(scopes_for):
         granting = tuple(scopes_for(resource, action))
+    elif getattr(policy, "scopes_as_permissions", False):
+        # A scope named like the permission grants it, so it is the scope to ask for.
+        granting = (f"{resource}:{action}",)
     raise PermissionDeniedError(
         f"the token does not grant the permission {resource}:{action}",
         required_scopes=granting,
