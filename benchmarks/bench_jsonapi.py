@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 from harness import Figure, per_call, print_figures
 
-from midil_common.jsonapi import Document
+from midil_common.jsonapi import Document, parse_query
 
 QUERY = (
     "include=author,comments.author&fields[articles]=title,body,author&fields[people]=name"
@@ -22,7 +22,9 @@ QUERY = (
 )
 
 
-def compound_document(n_data: int = 800, n_people: int = 400, n_comments: int = 400) -> dict[str, Any]:
+def compound_document(
+    n_data: int = 800, n_people: int = 400, n_comments: int = 400
+) -> dict[str, Any]:
     """800 articles in data; 400 people and 400 comments included, all reachable through linkage."""
     base = "https://api.example.com"
     data = []

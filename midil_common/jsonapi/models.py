@@ -19,7 +19,7 @@ and ``errors_from_validation`` turns it into error objects.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Union
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     MISSING,
@@ -73,13 +73,13 @@ Meta = dict[FieldKey, Any]
 # Any JSON value that is not a string: the fallback branch of unions whose real branches failed, so
 # that @-members (which may hold anything) pass parsing; the rule pass re-validates every other member
 # that landed here and reports the detailed errors.
-_NonStringJSON = Union[
-    Annotated[bool, Strict()],
-    Annotated[int, Strict()],
-    Annotated[float, Strict()],
-    dict[str, Any],
-    list[Any],
-]
+_NonStringJSON = (
+    Annotated[bool, Strict()]
+    | Annotated[int, Strict()]
+    | Annotated[float, Strict()]
+    | dict[str, Any]
+    | list[Any]
+)
 
 
 class _Object(BaseModel):
@@ -98,7 +98,8 @@ class _Object(BaseModel):
             inst = super().model_validate(obj, *args, **kwargs)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        return _check_standalone(inst, kwargs.get("context"))
+        _check_standalone(inst, kwargs.get("context"))
+        return inst
 
     @classmethod
     def model_validate_json(
@@ -109,7 +110,8 @@ class _Object(BaseModel):
             inst = super().model_validate_json(json_data, *args, **kwargs)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        return _check_standalone(inst, kwargs.get("context"))
+        _check_standalone(inst, kwargs.get("context"))
+        return inst
 
 
 def _invalid(exc: ValidationError) -> InvalidDocumentError:
@@ -120,7 +122,7 @@ def _invalid(exc: ValidationError) -> InvalidDocumentError:
     return InvalidDocumentError(f"invalid JSON:API document: {first}", errors=errors)
 
 
-def _check_standalone(inst: Any, context: Any) -> Any:
+def _check_standalone(inst: _Object, context: Any) -> None:
     # Documents ran their rules in their own after-validator already.
     if inst._rule and not inst._inline_rules:
         from midil_common.jsonapi import rules
@@ -130,7 +132,6 @@ def _check_standalone(inst: Any, context: Any) -> Any:
             raise InvalidDocumentError(
                 f"invalid JSON:API document: {errors[0].detail}", errors=errors
             )
-    return inst
 
 
 class Link(_Object):

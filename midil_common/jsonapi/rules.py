@@ -225,7 +225,7 @@ class _Pass:
                 self.add(ptr, "a relationship in a request must contain 'data'")
             elif links is MISSING and rel.meta is MISSING and not has_ext:
                 self.add(ptr, "a relationship must contain at least one of links, data, meta")
-        elif type(data) is list:
+        elif isinstance(data, list):
             for i, ident in enumerate(data):
                 self.identifier(ident, f"{ptr}/data/{i}", linked)
         elif data is not None:
@@ -331,9 +331,10 @@ class _Pass:
                         "a relationship object",
                     )
         links = fields["links"]
-        if links is not MISSING:
-            if self.v10 or len(links) != 1 or type(links.get("self")) is not str:
-                self.links(links, ptr + "/links", _RESOURCE_LINKS)
+        if links is not MISSING and (
+            self.v10 or len(links) != 1 or type(links.get("self")) is not str
+        ):
+            self.links(links, ptr + "/links", _RESOURCE_LINKS)
         self.meta(fields["meta"], ptr + "/meta")
 
     def lids(self) -> None:
@@ -542,7 +543,7 @@ def check_object(obj: Any, context: Any) -> list[ErrorObject]:
     elif type(obj) is RelationshipDocument:
         p.top(obj)
         data = obj.data
-        if type(data) is list:
+        if isinstance(data, list):
             for i, ident in enumerate(data):
                 p.identifier(ident, f"/data/{i}", linked)
         elif data is not None:

@@ -43,7 +43,9 @@ def test_the_suite_is_there() -> None:
     assert sum(1 for _, p in CASES if "/invalid/" in p.as_posix()) >= 70
 
 
-@pytest.mark.parametrize(("folder", "path"), CASES, ids=[str(p.relative_to(SUITE)) for _, p in CASES])
+@pytest.mark.parametrize(
+    ("folder", "path"), CASES, ids=[str(p.relative_to(SUITE)) for _, p in CASES]
+)
 def test_conformance(folder: str, path: Path) -> None:
     rel = path.relative_to(SUITE / folder).as_posix()
     model = _model(rel)
