@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,24 +12,19 @@ from midil_common.errors import InvalidClaimError
 
 __all__ = ["TokenClaims"]
 
-
-def _opt_str(payload: Mapping[str, Any], name: str) -> str | None:
-    value = payload.get(name)
-    if value is None or type(value) is str:
-        return value
-    raise InvalidClaimError(f"claim {name!r} must be a string", claim=name)
+_EMPTY: frozenset[str] = frozenset()
+_STR_CLAIMS = ("sub", "iss", "client_id", "token_use", "username", "cognito:username")
+_setattr = object.__setattr__
 
 
 def _opt_time(payload: Mapping[str, Any], name: str) -> float | None:
     value = payload.get(name)
-    if value is None:
-        return None
     # bool is an int subclass; a JSON true is not a time.
-    if type(value) is int or type(value) is float:
-        if value != value or value in (float("inf"), float("-inf")):
-            raise InvalidClaimError(f"claim {name!r} must be a finite number", claim=name)
+    if value is None or type(value) is int:
         return value
-    raise InvalidClaimError(f"claim {name!r} must be a number", claim=name)
+    if type(value) is float and math.isfinite(value):
+        return value
+    raise InvalidClaimError(f"claim {name!r} must be a finite number", claim=name)
 
 
 def _str_list(value: Any, name: str) -> tuple[str, ...]:
@@ -63,46 +59,69 @@ class TokenClaims(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> TokenClaims:
+    def from_payload(cls, payload: Mapping[str, Any], *, owned: bool = False) -> TokenClaims:
         """Build claims from a decoded payload, refusing claims of the wrong JSON type.
 
+        ``owned=True`` says the caller hands the dict over (it becomes ``raw`` uncopied).
         Raises ``InvalidClaimError`` naming the claim.
         """
-        scope = payload.get("scope")
-        if scope is not None:
-            if type(scope) is not str:
-                raise InvalidClaimError("claim 'scope' must be a string", claim="scope")
+        get = payload.get
+        scope = get("scope")
+        if type(scope) is str:
             scopes = frozenset(scope.split())
+        elif scope is not None:
+            raise InvalidClaimError("claim 'scope' must be a string", claim="scope")
         elif "scp" in payload:
             scp = payload["scp"]
             scopes = frozenset(scp.split() if type(scp) is str else _str_list(scp, "scp"))
         else:
-            scopes = frozenset()
+            scopes = _EMPTY
         if "cognito:groups" in payload:
             groups = frozenset(_str_list(payload["cognito:groups"], "cognito:groups"))
         elif "groups" in payload:
             groups = frozenset(_str_list(payload["groups"], "groups"))
         else:
-            groups = frozenset()
-        aud = payload.get("aud")
-        username = _opt_str(payload, "username")
+            groups = _EMPTY
+        aud = get("aud")
+        if type(aud) is str:
+            audience: tuple[str, ...] = (aud,)
+        else:
+            audience = () if aud is None else _str_list(aud, "aud")
+        for name in _STR_CLAIMS:
+            value = get(name)
+            if value is not None and type(value) is not str:
+                raise InvalidClaimError(f"claim {name!r} must be a string", claim=name)
+        username = get("username")
         if username is None:
-            username = _opt_str(payload, "cognito:username")
-        # Every field is checked above, so validation would only cost time on the hot path.
-        return cls.model_construct(
-            sub=_opt_str(payload, "sub"),
-            iss=_opt_str(payload, "iss"),
-            aud=() if aud is None else _str_list(aud, "aud"),
-            exp=_opt_time(payload, "exp"),
-            iat=_opt_time(payload, "iat"),
-            nbf=_opt_time(payload, "nbf"),
-            scopes=scopes,
-            groups=groups,
-            client_id=_opt_str(payload, "client_id"),
-            token_use=_opt_str(payload, "token_use"),
-            username=username,
-            raw=dict(payload),
+            username = get("cognito:username")
+        # Every field is checked here, so validation would only cost time on the hot path.
+        return cls._trusted(
+            {
+                "sub": get("sub"),
+                "iss": get("iss"),
+                "aud": audience,
+                "exp": _opt_time(payload, "exp"),
+                "iat": _opt_time(payload, "iat"),
+                "nbf": _opt_time(payload, "nbf"),
+                "scopes": scopes,
+                "groups": groups,
+                "client_id": get("client_id"),
+                "token_use": get("token_use"),
+                "username": username,
+                "raw": payload if owned and type(payload) is dict else dict(payload),
+            }
         )
+
+    @classmethod
+    def _trusted(cls, fields: dict[str, Any]) -> TokenClaims:
+        """An instance from checked values of every field, as ``model_construct`` builds it,
+        without its per-field overhead (this is on the hot path of every verification)."""
+        claims = cls.__new__(cls)
+        _setattr(claims, "__dict__", fields)
+        _setattr(claims, "__pydantic_fields_set__", _ALL_FIELDS)
+        _setattr(claims, "__pydantic_extra__", None)
+        _setattr(claims, "__pydantic_private__", None)
+        return claims
 
     def has_scopes(self, *scopes: str) -> bool:
         """True when every one of ``scopes`` was granted."""
@@ -119,3 +138,6 @@ class TokenClaims(BaseModel):
     def get(self, name: str, default: Any = None) -> Any:
         """Any claim from ``raw``."""
         return self.raw.get(name, default)
+
+
+_ALL_FIELDS = set(TokenClaims.model_fields)

@@ -110,6 +110,7 @@ class JWKSCache:
         self.failures = 0
         """Consecutive failed fetches."""
         self._unknown: dict[str | None, float] = {}
+        self._ready: dict[tuple[str | None, str], Use] = {}
 
     # ------------------------------------------------------------------------------ decisions
 
@@ -121,6 +122,11 @@ class JWKSCache:
         With ``allow_fetch=False`` (after a fetch round), a :class:`Fetch` becomes a refusal.
         """
         keys = self.keys
+        if keys is not None and (self.static or now < self.fresh_until):
+            # The hot path: a fresh key already chosen for this kid and alg.
+            ready = self._ready.get((kid, alg))
+            if ready is not None:
+                return ready
         if keys is None:
             if allow_fetch and not self.static and now >= self.retry_not_before:
                 return Fetch(kid, alg)
@@ -133,7 +139,10 @@ class JWKSCache:
                     UnsupportedAlgorithmError("the token's algorithm does not fit the issuer's key")
                 )
             if self.static or now < self.fresh_until:
-                return Use(key)
+                use = Use(key)
+                if len(self._ready) < _NEGATIVE_CACHE_MAX:
+                    self._ready[(kid, alg)] = use
+                return use
             if allow_fetch and now >= self.retry_not_before:
                 return Fetch(kid, alg)
             if now < self.fresh_until + self.max_stale:
@@ -182,6 +191,7 @@ class JWKSCache:
 
     def _install(self, keys: KeySet, now: float, max_age: float | None) -> None:
         ttl = self.ttl if max_age is None else min(max(max_age, self.min_ttl), self.max_ttl)
+        self._ready = {}
         self.keys = keys
         self.fetched_at = now
         self.fresh_until = now + ttl

@@ -9,6 +9,7 @@ keys come only from the configured key set.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,7 +182,7 @@ def _number(payload: Mapping[str, Any], name: str) -> float | None:
         if name in payload:
             raise InvalidClaimError(f"claim {name!r} must be a number", claim=name)
         return None
-    if (type(value) is int or type(value) is float) and value == value:
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
         return value
     raise InvalidClaimError(f"claim {name!r} must be a number", claim=name)
 
@@ -189,7 +190,10 @@ def _number(payload: Mapping[str, Any], name: str) -> float | None:
 def validate_claims(
     payload: Mapping[str, Any], policy: VerificationPolicy, now: float
 ) -> TokenClaims:
-    """Check ``iss``, times, ``aud`` and required claims of a signature-checked payload."""
+    """Check ``iss``, times, ``aud`` and required claims of a signature-checked payload.
+
+    The payload dict becomes the claims' ``raw``: hand over a dict nothing else holds.
+    """
     for name in policy.required_claims:
         if name not in payload:
             raise InvalidClaimError(f"the token has no {name!r} claim", claim=name)
@@ -216,7 +220,7 @@ def validate_claims(
             ok = False
         if not ok:
             raise InvalidAudienceError("the token is not meant for this audience")
-    return TokenClaims.from_payload(payload)
+    return TokenClaims.from_payload(payload, owned=True)
 
 
 def verify_parsed(
