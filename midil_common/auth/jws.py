@@ -69,7 +69,7 @@ def _json_object(data: bytes, what: str, decoder: json.JSONDecoder = _DECODER) -
         text = data.decode("utf-8")
         try:
             # The scanner alone skips JSONDecoder.decode's two whitespace regex passes.
-            value, end = decoder.scan_once(text, 0)
+            value, end = decoder.scan_once(text, 0)  # type: ignore[attr-defined]
         except StopIteration:
             value, end = None, -1
         if end != len(text):
