@@ -32,7 +32,8 @@ from midil_async.fastapi import (
 from midil_common.auth import PermissionPolicy, TokenClaims
 from midil_common.auth.protocols import AsyncAuthorizer
 from midil_common.errors import InvalidDocumentError, JWKSFetchError
-from midil_common.jsonapi import CreateDocument, QueryParams
+from midil_common.jsonapi import CreateDocument
+from midil_common.jsonapi.query import QueryParams
 
 log = logging.getLogger("examples.fastapi_app")
 
@@ -86,7 +87,7 @@ def articles_document(query: Any, base_url: str) -> dict[str, Any]:
     }
     if number * size < len(rows):
         doc["links"]["next"] = f"{base_url}?page[number]={number + 1}&page[size]={size}"
-    if "author" in query.include:
+    if "author" in (query.include or ()):
         doc["included"] = [
             {
                 "type": "people",

@@ -83,7 +83,7 @@ def articles_document(query: Any, base_url: str) -> dict[str, Any]:
     }
     if number * size < len(rows):
         doc["links"]["next"] = f"{base_url}?page[number]={number + 1}&page[size]={size}"
-    if "author" in query.include:
+    if "author" in (query.include or ()):
         authors = sorted({a["author"] for a in page})
         doc["included"] = [
             {
@@ -154,7 +154,7 @@ def create_app(authorizer: Authorizer | None = None, **config: Any) -> Flask:
     @require_auth(optional=True)
     async def me() -> dict[str, Any]:
         # An async view: the decorators go through current_app.ensure_sync.
-        if current_claims is None:
+        if not current_claims:  # a proxy: test its truth, not its identity
             return {"authenticated": False}
         return {
             "authenticated": True,

@@ -52,7 +52,7 @@ from midil_common.errors import MidilError
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
     from midil_common.auth.protocols import AsyncAuthorizer
-    from midil_common.jsonapi import QueryParams
+    from midil_common.jsonapi.query import QueryParams
 
 __all__ = [
     "AuthMiddleware",
@@ -349,6 +349,7 @@ def jsonapi_query(
     allowed_filters: Collection[str] | None = None,
     max_page_size: int = 100,
     default_page_size: int = 20,
+    max_include_depth: int = 3,
 ) -> Callable[..., Awaitable[QueryParams]]:
     """A dependency returning the request's ``QueryParams`` under these allow-lists (400 otherwise)."""
     rules = _rules(
@@ -358,6 +359,7 @@ def jsonapi_query(
         allowed_filters=allowed_filters,
         max_page_size=max_page_size,
         default_page_size=default_page_size,
+        max_include_depth=max_include_depth,
     )
     return _query_dependency(rules, lambda q: q)
 
@@ -381,7 +383,7 @@ def parse_fields(
 
 def parse_filter(allowed: Collection[str] | None = None) -> Callable[..., Awaitable[Any]]:
     """A dependency returning the ``filter[...]`` parameters (only ``allowed`` ones)."""
-    return _query_dependency(_rules(allowed_filters=allowed), lambda q: q.filter)
+    return _query_dependency(_rules(allowed_filters=allowed), lambda q: q.filters)
 
 
 def parse_page(

@@ -55,7 +55,7 @@ from midil_common.errors import MidilError
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
     from midil_common.auth.protocols import Authorizer
-    from midil_common.jsonapi import QueryParams
+    from midil_common.jsonapi.query import QueryParams
 
 __all__ = [
     "MidilAuth",
@@ -314,6 +314,7 @@ def jsonapi_query(
     allowed_filters: Collection[str] | None = None,
     max_page_size: int = 100,
     default_page_size: int = 20,
+    max_include_depth: int = 3,
 ) -> QueryParams:
     """The request's JSON:API query parameters (repeated keys kept); ``InvalidQueryError`` -> 400."""
     rules = QueryRules(
@@ -323,6 +324,7 @@ def jsonapi_query(
         allowed_filters,
         max_page_size,
         default_page_size,
+        max_include_depth,
     )
     return rules.parse(request.args.items(multi=True))
 

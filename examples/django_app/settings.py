@@ -32,5 +32,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "EXCEPTION_HANDLER": "midil_sync.django.drf.jsonapi_exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["midil_sync.django.drf.JSONAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["midil_sync.django.drf.JSONAPIParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "midil_sync.django.drf.JSONAPIContentNegotiation",
 }

@@ -79,7 +79,7 @@ def articles_document(query: Any, base_url: str) -> dict[str, Any]:
     }
     if number * size < len(rows):
         doc["links"]["next"] = f"{base_url}?page[number]={number + 1}&page[size]={size}"
-    if "author" in query.include:
+    if "author" in (query.include or ()):
         doc["included"] = [
             {
                 "type": "people",

@@ -21,7 +21,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from midil_common.adapters import (
     ErrorResponse,
@@ -35,6 +38,7 @@ from midil_common.adapters import (
     json_pointer,
     status_response,
 )
+from midil_common.adapters.jsonapi import MEDIA_TYPE, negotiate_request, render_document
 from midil_common.errors import MidilError
 from midil_sync.django._http import attach, http_response, request_token, verify
 from midil_sync.django.conf import get_config
@@ -48,6 +52,9 @@ if TYPE_CHECKING:
 __all__ = [
     "HasPermission",
     "HasScopes",
+    "JSONAPIContentNegotiation",
+    "JSONAPIParser",
+    "JSONAPIRenderer",
     "JWTAuthentication",
     "MidilAPIException",
     "jsonapi_exception_handler",
@@ -169,6 +176,77 @@ class HasPermission(BasePermission):
         except MidilError as exc:
             raise _wrap(exc) from exc
         return True
+
+
+class JSONAPIRenderer(JSONRenderer):
+    """Renders JSON:API documents (models, mappings) as ``application/vnd.api+json``."""
+
+    media_type = MEDIA_TYPE
+    format = "vnd.api+json"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """The document's bytes (nothing for None)."""
+        if data is None:
+            return b""
+        return render_document(data)
+
+
+class JSONAPIParser(JSONParser):
+    """Parses ``application/vnd.api+json`` request bodies."""
+
+    media_type = MEDIA_TYPE
+
+
+class JSONAPIContentNegotiation(DefaultContentNegotiation):
+    """JSON:API 1.1 negotiation before DRF's own: 415 for a body that is not JSON:API (or uses an
+    unsupported extension), 406 when ``Accept`` asks for unsupported parameters or extensions.
+
+    The extensions and profiles a view supports are its ``jsonapi_extensions`` / ``jsonapi_profiles``.
+    """
+
+    def _supported(self, request: Request) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        return (
+            tuple(getattr(view, "jsonapi_extensions", ())),
+            tuple(getattr(view, "jsonapi_profiles", ())),
+        )
+
+    def select_renderer(
+        self, request: Request, renderers: Sequence[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        """Check ``Accept`` the JSON:API way, then let DRF pick the renderer."""
+        extensions, profiles = self._supported(request)
+        try:
+            negotiate_request(
+                "GET",
+                None,
+                request.META.get("HTTP_ACCEPT"),
+                extensions=extensions,
+                profiles=profiles,
+            )
+        except MidilError as exc:
+            raise _wrap(exc) from exc
+        return super().select_renderer(request, renderers, format_suffix)  # type: ignore[no-any-return]
+
+    def select_parser(self, request: Request, parsers: Sequence[BaseParser]) -> BaseParser | None:
+        """Check ``Content-Type`` the JSON:API way, then let DRF pick the parser."""
+        extensions, profiles = self._supported(request)
+        try:
+            negotiate_request(
+                request.method or "GET",
+                request.content_type,
+                None,
+                extensions=extensions,
+                profiles=profiles,
+            )
+        except MidilError as exc:
+            raise _wrap(exc) from exc
+        return super().select_parser(request, parsers)
 
 
 def _field_errors(detail: Any, path: tuple[str | int, ...], status: int) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from midil_common.adapters.jsonapi import MEDIA_TYPE, QueryRules, render_document
 
 if TYPE_CHECKING:
-    from midil_common.jsonapi import QueryParams
+    from midil_common.jsonapi.query import QueryParams
 
 __all__ = ["jsonapi_query", "jsonapi_response"]
 
@@ -24,6 +24,7 @@ def jsonapi_query(
     allowed_filters: Collection[str] | None = None,
     max_page_size: int = 100,
     default_page_size: int = 20,
+    max_include_depth: int = 3,
 ) -> QueryParams:
     """The request's JSON:API query parameters (repeated keys kept).
 
@@ -38,6 +39,7 @@ def jsonapi_query(
         allowed_filters,
         max_page_size,
         default_page_size,
+        max_include_depth,
     )
     return rules.parse((k, v) for k, values in django_request.GET.lists() for v in values)
 

@@ -27,7 +27,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from midil_common.errors import MidilError
 from midil_sync.django._http import attach, averify, error_http_response, request_token, verify
-from midil_sync.django.conf import get_config
+from midil_sync.django.conf import MidilConfig, get_config
 
 __all__ = ["AuthMiddleware"]
 
@@ -44,15 +44,14 @@ class AuthMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
 
-    def _token(self, request: HttpRequest) -> tuple[Any, str | None, bool]:
-        config = get_config()
+    def _token(self, config: MidilConfig, request: HttpRequest) -> str | None:
         if config.options.excluded.skips(
             request.method or "GET",
             request.path,
             request.headers.get("Access-Control-Request-Method"),
         ):
-            return config, None, True
-        return config, request_token(config, request, optional=not config.require_auth), False
+            return None
+        return request_token(config, request, optional=not config.require_auth)
 
     def __call__(self, request: HttpRequest) -> Any:
         """Authenticate and pass on (sync stack), or return the coroutine (async stack)."""
@@ -60,7 +59,8 @@ class AuthMiddleware:
             return self.__acall__(request)
         config = None
         try:
-            config, token, _ = self._token(request)
+            config = get_config()
+            token = self._token(config, request)
             claims = None if token is None else verify(config.authorizer, token)
         except MidilError as exc:
             return error_http_response(exc, config)
@@ -70,7 +70,8 @@ class AuthMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         config = None
         try:
-            config, token, _ = self._token(request)
+            config = get_config()
+            token = self._token(config, request)
             claims = None if token is None else await averify(config.authorizer, token)
         except MidilError as exc:
             return error_http_response(exc, config)

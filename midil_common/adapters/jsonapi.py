@@ -1,0 +1,85 @@
+"""JSON:API request handling shared by the adapters: query rules and content negotiation.
+
+Kept apart from the rest of :mod:`midil_common.adapters` so reading tokens never pulls in the JSON:API
+models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from midil_common.jsonapi.media import MEDIA_TYPE, negotiate
+from midil_common.jsonapi.query import QueryParams, parse_query
+
+__all__ = ["BODY_METHODS", "MEDIA_TYPE", "QueryRules", "negotiate_request", "render_document"]
+
+# Methods whose request carries a document, so Content-Type must be JSON:API (1.1 section 5.1).
+BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
+
+
+@dataclass(frozen=True)
+class QueryRules:
+    """The allow-lists of one endpoint, handed to :func:`midil_common.jsonapi.parse_query`.
+
+    ``None`` means "any well-formed value"; an empty collection means "not supported" (400).
+    """
+
+    allowed_include: Collection[str] | None = None
+    allowed_sort: Collection[str] | None = None
+    allowed_fields: Mapping[str, Collection[str]] | None = None
+    allowed_filters: Collection[str] | None = None
+    max_page_size: int = 100
+    default_page_size: int = 20
+    max_include_depth: int = 3
+
+    def parse(self, pairs: Iterable[tuple[str, str]]) -> QueryParams:
+        """Parse the query's (key, value) pairs, repeated keys kept; raises ``InvalidQueryError``."""
+        return parse_query(
+            list(pairs),
+            allowed_include=self.allowed_include,
+            allowed_sort=self.allowed_sort,
+            allowed_fields=self.allowed_fields,
+            allowed_filters=self.allowed_filters,
+            max_page_size=self.max_page_size,
+            default_page_size=self.default_page_size,
+            max_include_depth=self.max_include_depth,
+        )
+
+
+def negotiate_request(
+    method: str,
+    content_type: str | None,
+    accept: str | None,
+    *,
+    extensions: Collection[str] = (),
+    profiles: Collection[str] = (),
+) -> Any:
+    """Negotiate a request to a JSON:API endpoint; raises ``UnsupportedMediaTypeError`` (415) or
+    ``NotAcceptableError`` (406).
+
+    ``Content-Type`` only matters when the method carries a document; a GET with a stray
+    ``Content-Type`` is not refused.
+    """
+    return negotiate(
+        content_type=content_type if method.upper() in BODY_METHODS else None,
+        accept=accept,
+        supported_extensions=tuple(extensions),
+        supported_profiles=tuple(profiles),
+    )
+
+
+def render_document(document: Any) -> bytes:
+    """A JSON:API document (model, mapping or JSON text) as bytes."""
+    if isinstance(document, bytes):
+        return document
+    if isinstance(document, str):
+        return document.encode()
+    dump = getattr(document, "model_dump_json", None)
+    if callable(dump):
+        text = dump()
+        return text.encode() if isinstance(text, str) else bytes(text)
+    import json
+
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
