@@ -10,8 +10,6 @@ The same API as ``examples/flask_app.py``: ``GET /articles`` (scope ``articles:r
 token), ``GET /health`` (public). The OpenAPI page at ``/docs`` shows the bearer lock.
 """
 
-from __future__ import annotations
-
 import contextlib
 import itertools
 import logging

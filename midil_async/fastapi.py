@@ -157,7 +157,7 @@ class Authenticated:
 
         # FastAPI reads the dependency's parameters from __signature__: this is how the per-instance
         # HTTPBearer reaches OpenAPI.
-        self.__signature__ = inspect.signature(signature)
+        self.__signature__ = inspect.signature(signature, eval_str=True)
 
     def optional(self) -> Authenticated:
         """The same dependency, returning None when the request carries no token."""
