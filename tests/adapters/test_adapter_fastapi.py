@@ -18,8 +18,8 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from midil_async import JWTAuthorizer
 from midil_async.fastapi import (
-    AuthMiddleware,
     Authenticated,
+    AuthMiddleware,
     JSONAPIResponse,
     get_claims,
     parse_fields,
