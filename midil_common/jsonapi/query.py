@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from midil_common.errors import InvalidQueryError
@@ -21,28 +21,29 @@ from midil_common.jsonapi.names import TYPE_PATTERN
 __all__ = ["FilterParam", "Page", "QueryInput", "QueryParams", "SortField", "parse_query"]
 
 _NAME_RE = re.compile(TYPE_PATTERN[1:-1])
-# A parameter name: a base name, then zero or more "[...]" groups (a "query parameter family").
-_KEY_RE = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
-_BRACKETS_RE = re.compile(r"\[([^\[\]]*)\]")
+_N = TYPE_PATTERN[1:-1]
+_PATH_RE = re.compile(f"{_N}(?:\\.{_N})*")
+# Whole-value patterns: one regex call accepts a well-formed list; per-item checks only explain errors.
+_PATHS_RE = re.compile(f"{_N}(?:\\.{_N})*(?:,{_N}(?:\\.{_N})*)*")
+_SORT_RE = re.compile(f"-?{_N}(?:\\.{_N})*(?:,-?{_N}(?:\\.{_N})*)*")
+_NAMES_RE = re.compile(f"{_N}(?:,{_N})*")
 _LOWER_RE = re.compile(r"[a-z]+")
 _INT_RE = re.compile(r"[0-9]{1,18}")
 _PAGE_MEMBERS = ("number", "size", "offset", "limit", "cursor")
-_FAMILIES = frozenset({"include", "sort", "fields", "filter", "page"})
+_SINGLE = frozenset({"include", "sort", "fields", "page"})
 
 #: What ``parse_query`` accepts: a mapping (values a string or a list of strings), pairs, or a string.
 QueryInput = Mapping[str, Any] | Iterable[tuple[str, str]] | str
 
 
-@dataclass(frozen=True)
-class SortField:
+class SortField(NamedTuple):
     """One ``sort`` entry: ``field`` (a dotted path is allowed) and whether it is ``descending``."""
 
     field: str
     descending: bool = False
 
 
-@dataclass(frozen=True)
-class FilterParam:
+class FilterParam(NamedTuple):
     """One ``filter`` parameter: its bracket ``path`` and ``value``.
 
     ``filter[published]=true`` has path ``("published",)``; ``filter[author][name]=x`` has
@@ -59,8 +60,7 @@ class FilterParam:
         return ".".join(self.path)
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(NamedTuple):
     """Pagination asked for.
 
     ``number`` (1-based) with ``size``, or ``offset`` (0-based) with ``limit``, or an opaque ``cursor``
@@ -124,6 +124,8 @@ class QueryParams:
 
 
 def _pairs(params: QueryInput) -> list[Any]:
+    if type(params) is list:
+        return params
     if isinstance(params, str):
         return parse_qsl(params.lstrip("?"), keep_blank_values=True)
     # Multi-value mappings of the frameworks: Starlette, Django, Werkzeug (their items() drop repeats).
@@ -176,7 +178,7 @@ def _split(value: str, parameter: str, errors: _Errors, what: str) -> list[str] 
 
 
 def _path_ok(path: str) -> bool:
-    return all(_NAME_RE.fullmatch(seg) is not None for seg in path.split("."))
+    return _PATH_RE.fullmatch(path) is not None
 
 
 def _int(value: str, parameter: str, errors: _Errors, minimum: int) -> int | None:
@@ -228,20 +230,35 @@ def parse_query(
         errors.add("", "the query parameters could not be read")
         pairs = []
     for pair in pairs:
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+        try:
+            key, value = pair
+        except (TypeError, ValueError):
             errors.add("", "the query parameters could not be read")
             continue
-        key, value = pair
         if not isinstance(key, str) or not isinstance(value, str):
             errors.add(str(key)[:64] if isinstance(key, str) else "", "must be a string")
             continue
-        match = _KEY_RE.fullmatch(key)
-        if match is None:
-            errors.add(key, "is not a well-formed query parameter name")
-            continue
-        base, groups = match.group(1), match.group(2)
-        brackets = _BRACKETS_RE.findall(groups) if groups else []
-        if base in ("include", "sort", "fields", "page") and key in seen:
+        # "base[a][b]" -> base, ["a", "b"]; plain string operations beat a regex on this hot path.
+        bracket = key.find("[")
+        if bracket < 0:
+            base = key
+            brackets: list[str] = []
+            if "]" in key:
+                errors.add(key, "is not a well-formed query parameter name")
+                continue
+        else:
+            base = key[:bracket]
+            inner = key[bracket + 1 : -1]
+            brackets = inner.split("][")
+            if (
+                bracket == 0
+                or key[-1] != "]"
+                or "]" in base
+                or (("[" in inner or "]" in inner) and any("[" in b or "]" in b for b in brackets))
+            ):
+                errors.add(key, "is not a well-formed query parameter name")
+                continue
+        if key in seen and base in _SINGLE:
             errors.add(key, "must not be repeated")
             continue
         seen.add(key)
@@ -271,7 +288,7 @@ def parse_query(
         elif base == "filter":
             path = tuple(brackets)
             name = ".".join(path)
-            if any(seg == "" for seg in path) or not all(_path_ok(seg) for seg in path):
+            if not all(_PATH_RE.fullmatch(seg) for seg in path):
                 errors.add(key, "filter names must be member names")
             elif allowed_filters is not None and name not in allowed_filters:
                 errors.add(key, "filtering on this is not supported here")
@@ -312,7 +329,12 @@ def _include(
     allowed: Collection[str] | None,
     max_depth: int,
 ) -> tuple[str, ...] | None:
-    items = _split(value, key, errors, "include")
+    if _PATHS_RE.fullmatch(value) is not None:
+        items: list[str] | None = value.split(",")
+        well_formed = True
+    else:
+        items = _split(value, key, errors, "include")
+        well_formed = False
     if items is None:
         return None
     allowed_prefixes: set[str] | None = None
@@ -324,7 +346,7 @@ def _include(
                 allowed_prefixes.add(".".join(segs[:i]))
     out: list[str] = []
     for path in items:
-        if not _path_ok(path):
+        if not well_formed and not _path_ok(path):
             errors.add(key, "each include path must be dot-separated relationship names")
         elif path.count(".") + 1 > max_depth:
             errors.add(key, f"include paths may be at most {max_depth} relationships deep")
@@ -338,7 +360,8 @@ def _include(
 def _sort(
     value: str, key: str, errors: _Errors, allowed: Collection[str] | None
 ) -> tuple[SortField, ...]:
-    items = _split(value, key, errors, "sort")
+    well_formed = _SORT_RE.fullmatch(value) is not None
+    items = value.split(",") if well_formed else _split(value, key, errors, "sort")
     if not items:
         if items == []:
             errors.add(key, "sort must name at least one field")
@@ -347,7 +370,7 @@ def _sort(
     for item in items:
         descending = item.startswith("-")
         name = item[1:] if descending else item
-        if not _path_ok(name):
+        if not well_formed and not _path_ok(name):
             errors.add(key, "each sort field must be a field name, optionally prefixed with '-'")
         elif allowed is not None and name not in allowed:
             errors.add(key, f"sorting by '{name}' is not supported")
@@ -363,7 +386,8 @@ def _fields(
     errors: _Errors,
     allowed: Mapping[str, Collection[str]] | None,
 ) -> tuple[str, ...] | None:
-    items = _split(value, key, errors, "fields")
+    well_formed = _NAMES_RE.fullmatch(value) is not None
+    items = value.split(",") if well_formed else _split(value, key, errors, "fields")
     if items is None:
         return None
     known: Collection[str] | None = None
@@ -373,7 +397,7 @@ def _fields(
             return None
         known = allowed[type_name]
     for name in items:
-        if _NAME_RE.fullmatch(name) is None:
+        if not well_formed and _NAME_RE.fullmatch(name) is None:
             errors.add(key, "each field must be a member name")
             return None
         if known is not None and name not in known:
