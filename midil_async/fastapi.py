@@ -178,7 +178,7 @@ class Authenticated:
             return None
         claims = await self.authorizer.verify(token)
         request.state.claims = claims
-        return claims  # type: ignore[no-any-return]
+        return claims
 
     async def __call__(
         self, request: Request, security_scopes: SecurityScopes, _credentials: Any = None

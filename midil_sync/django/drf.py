@@ -14,8 +14,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -117,10 +117,10 @@ class JWTAuthentication(BaseAuthentication):
 
 
 def _claims(request: Request) -> TokenClaims:
-    claims = request.auth
+    claims: Any = request.auth
     if claims is None or not hasattr(claims, "scopes"):
         raise _wrap(MissingTokenError())
-    return claims  # type: ignore[no-any-return]
+    return cast("TokenClaims", claims)
 
 
 class HasScopes(BasePermission):
@@ -217,7 +217,7 @@ class JSONAPIContentNegotiation(DefaultContentNegotiation):
         )
 
     def select_renderer(
-        self, request: Request, renderers: Sequence[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         """Check ``Accept`` the JSON:API way, then let DRF pick the renderer."""
         extensions, profiles = self._supported(request)
@@ -233,7 +233,7 @@ class JSONAPIContentNegotiation(DefaultContentNegotiation):
             raise _wrap(exc) from exc
         return super().select_renderer(request, renderers, format_suffix)  # type: ignore[no-any-return]
 
-    def select_parser(self, request: Request, parsers: Sequence[BaseParser]) -> BaseParser | None:
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
         """Check ``Content-Type`` the JSON:API way, then let DRF pick the parser."""
         extensions, profiles = self._supported(request)
         try:
@@ -322,6 +322,7 @@ def jsonapi_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Htt
         wait = getattr(exc, "wait", None)
         if wait is not None:
             headers["Retry-After"] = str(int(wait))
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else None
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else None
         return _response(status_response(exc.status_code, str(exc.detail), code=code), headers)
     return None
