@@ -263,9 +263,13 @@ def serve_asgi(app: Any, *, lifespan: str = "on") -> Iterator[str]:
 @contextlib.contextmanager
 def serve_wsgi(app: Any) -> Iterator[str]:
     """Run a WSGI ``app`` under werkzeug's threaded server on loopback; yields its base URL."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            return None
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
