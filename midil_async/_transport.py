@@ -5,6 +5,8 @@ The async twin of ``midil_sync._transport``: same limits, same error mapping, sa
 
 from __future__ import annotations
 
+import os
+import ssl
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -33,8 +35,7 @@ class Transport:
     ) -> None:
         limits = httpx.Limits(max_connections=pool_maxsize, max_keepalive_connections=pool_maxsize)
         self._client = httpx.AsyncClient(
-            verify=verify,
-            cert=cert,
+            verify=_ssl_context(verify, cert),
             proxy=proxy,
             trust_env=proxy is None,
             limits=limits,
@@ -96,10 +97,37 @@ class Transport:
             raise ConnectError(f"cannot connect to {host}") from exc
         except httpx.HTTPError as exc:
             raise TransportError(f"connection to {host} failed") from exc
+        except OSError as exc:
+            # httpcore's anyio backend lets some TLS alerts (a refused client certificate) escape
+            # as a bare ssl.SSLError.
+            raise TransportError(f"connection to {host} failed: {type(exc).__name__}") from exc
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self._client.aclose()
+
+
+def _ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.SSLContext | bool:
+    """httpx 0.28 wants an ``SSLContext`` for a CA bundle or a client certificate."""
+    if verify is False:
+        if cert is None:
+            return False
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif isinstance(verify, str):
+        context = ssl.create_default_context(
+            cafile=verify if not os.path.isdir(verify) else None,
+            capath=verify if os.path.isdir(verify) else None,
+        )
+    elif cert is None:
+        return True
+    else:
+        context = httpx.create_ssl_context()
+    if cert is not None:
+        certfile, keyfile = (cert, None) if isinstance(cert, str) else cert
+        context.load_cert_chain(certfile, keyfile)
+    return context
 
 
 async def aiter_capped(
@@ -122,5 +150,5 @@ async def aiter_capped(
             yield chunk
     except httpx.TimeoutException as exc:
         raise TimeoutError(f"read timeout from {host}", phase="read") from exc
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, OSError) as exc:
         raise TransportError(f"connection to {host} broke while reading") from exc

@@ -42,6 +42,10 @@ class Transport:
         self._session.mount("https://", adapter)
         # Environment proxies only when no explicit proxy was given, as httpx does.
         self._session.trust_env = proxy is None
+        # Passed on every request too: with trust_env, requests lets REQUESTS_CA_BUNDLE override a
+        # session-level CA bundle (psf/requests#3829), and a pinned CA must win over the environment.
+        self._verify = verify
+        self._cert = cert
         self._session.verify = verify
         if cert is not None:
             self._session.cert = cert
@@ -83,6 +87,8 @@ class Transport:
                 timeout=(timeout.connect, timeout.read),
                 allow_redirects=request.follow_redirects,
                 stream=True,
+                verify=self._verify,
+                cert=self._cert,
             )
         except requests.exceptions.ConnectTimeout as exc:
             raise TimeoutError(

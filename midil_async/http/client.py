@@ -469,11 +469,16 @@ class HttpClient:
         try:
             raw = await self._transport.open(request, body=prepared.stream)
             hops = 0
-            while (
-                nxt := self._config.next_hop(
-                    request, _head(request, raw), hops=hops, auth_headers=auth_headers
-                )
-            ) is not None:
+            while True:
+                try:
+                    nxt = self._config.next_hop(
+                        request, _head(request, raw), hops=hops, auth_headers=auth_headers
+                    )
+                except BaseException:
+                    await raw.aclose()  # too many redirects: the connection goes back to the pool
+                    raise
+                if nxt is None:
+                    break
                 await raw.aclose()
                 hops += 1
                 request = nxt

@@ -58,6 +58,8 @@ class FaultServer:
     default: Action = field(default_factory=Reply)
     handler: Callable[[Recorded], Action] | None = None
     requests: list[Recorded] = field(default_factory=list)
+    tls: Any = None  # an ssl.SSLContext to serve HTTPS
+    peer_certs: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._queue: list[Action] = []
@@ -73,7 +75,8 @@ class FaultServer:
         self._thread.start()
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     @property
     def count(self) -> int:
@@ -106,6 +109,13 @@ class FaultServer:
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(15)
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
+            self.peer_certs.append(conn.getpeercert())  # type: ignore[attr-defined]
         reader = conn.makefile("rb")
         try:
             while not self._stop.is_set():
