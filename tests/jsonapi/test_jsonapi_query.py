@@ -66,8 +66,13 @@ def test_allow_lists() -> None:
         allowed_filters={"published", "author.name"},
     )
     q = parse_query(
-        {"include": "comments,comments.author", "sort": "-created", "fields[articles]": "title",
-         "filter[author][name]": "x", "filter[published]": "1"},
+        {
+            "include": "comments,comments.author",
+            "sort": "-created",
+            "fields[articles]": "title",
+            "filter[author][name]": "x",
+            "filter[published]": "1",
+        },
         **kw,
     )
     assert q.include == ("comments", "comments.author")
@@ -127,7 +132,9 @@ def test_include_depth() -> None:
         ({"a[b]c": "1"}, "a[b]c"),
     ],
 )
-def test_malformed_parameters_are_400_with_the_parameter(params: dict[str, str], parameter: str) -> None:
+def test_malformed_parameters_are_400_with_the_parameter(
+    params: dict[str, str], parameter: str
+) -> None:
     assert refused(params) == [parameter]
 
 

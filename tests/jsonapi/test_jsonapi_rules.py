@@ -38,7 +38,9 @@ def author(i: str) -> dict[str, Any]:
     return {"data": {"type": "people", "id": i}}
 
 
-def rejected(doc: Any, model: type[BaseModel] = Document, context: Any = None) -> list[tuple[str, str]]:
+def rejected(
+    doc: Any, model: type[BaseModel] = Document, context: Any = None
+) -> list[tuple[str, str]]:
     with pytest.raises(InvalidDocumentError) as info:
         model.model_validate(doc, context=context)
     assert info.value.status == 400
@@ -108,7 +110,10 @@ def test_uniqueness_across_data_and_included() -> None:
     assert pointers(doc) == ["/included/1"]
     doc = {"data": [article("1"), article("1")]}
     assert pointers(doc) == ["/data/1"]
-    doc = {"data": article("1", related={"data": {"type": "articles", "id": "1"}}), "included": [article("1")]}
+    doc = {
+        "data": article("1", related={"data": {"type": "articles", "id": "1"}}),
+        "included": [article("1")],
+    }
     assert "/included/0" in pointers(doc)
 
 
@@ -165,7 +170,11 @@ def test_a_resource_keeps_one_lid_across_representations() -> None:
 
 def test_lid_only_resources_in_a_response_are_identified_by_lid() -> None:
     doc = {
-        "data": {"type": "articles", "id": "1", "relationships": {"a": {"data": {"type": "people", "lid": "p"}}}},
+        "data": {
+            "type": "articles",
+            "id": "1",
+            "relationships": {"a": {"data": {"type": "people", "lid": "p"}}},
+        },
         "included": [{"type": "people", "id": "5", "lid": "p"}],
     }
     Document.model_validate(doc)
@@ -186,23 +195,36 @@ def test_lid_is_refused_in_1_0_mode() -> None:
         ({"type": "a", "id": "1", "attributes": {"type": 1}}, "/data/attributes"),
         ({"type": "a", "id": "1", "relationships": {"id": {"data": None}}}, "/data/relationships"),
         (
-            {"type": "a", "id": "1", "attributes": {"x": 1}, "relationships": {"x": {"data": None}}},
+            {
+                "type": "a",
+                "id": "1",
+                "attributes": {"x": 1},
+                "relationships": {"x": {"data": None}},
+            },
             "/data/relationships/x",
         ),
         ({"type": "a", "id": "1", "attributes": {"bad.name": 1}}, "/data/attributes/bad.name"),
         ({"type": "a", "id": "1", "attributes": {"-lead": 1}}, "/data/attributes/-lead"),
         ({"type": "a", "id": "1", "relationships": {"r": {}}}, "/data/relationships/r"),
-        ({"type": "a", "id": "1", "relationships": {"r": {"links": {}}}}, "/data/relationships/r/links"),
+        (
+            {"type": "a", "id": "1", "relationships": {"r": {"links": {}}}},
+            "/data/relationships/r/links",
+        ),
         ({"type": "a", "id": "1", "relationships": {"r": 5}}, "/data/relationships/r"),
         ({"type": "a", "id": "1", "links": {"related": "/x"}}, "/data/links/related"),
         ({"type": "a", "id": "1", "links": {"self": 5}}, "/data/links/self"),
-        ({"type": "a", "id": "1", "links": {"self": {"title": "no href"}}}, "/data/links/self/href"),
+        (
+            {"type": "a", "id": "1", "links": {"self": {"title": "no href"}}},
+            "/data/links/self/href",
+        ),
         ({"type": "a", "id": "1", "links": {"self": "has space"}}, "/data/links/self"),
         ({"type": "a b+", "id": "1"}, "/data/type"),
         ({"type": "a", "id": "1", "x": 1}, "/data/x"),
     ],
 )
-def test_resource_rules_point_at_the_offending_member(resource: dict[str, Any], pointer: str) -> None:
+def test_resource_rules_point_at_the_offending_member(
+    resource: dict[str, Any], pointer: str
+) -> None:
     assert pointer in pointers({"data": resource})
 
 
@@ -249,7 +271,9 @@ def test_error_objects() -> None:
     assert pointers({"errors": [{"status": "fine"}]}) == ["/errors/0/status"]
     assert pointers({"errors": [{"@only": 1}]}) == ["/errors/0"]
     assert pointers({"errors": [{"source": {"pointer": "data"}}]}) == ["/errors/0/source/pointer"]
-    assert pointers({"errors": [{"links": {"type": "/t"}}]}, context=V10) == ["/errors/0/links/type"]
+    assert pointers({"errors": [{"links": {"type": "/t"}}]}, context=V10) == [
+        "/errors/0/links/type"
+    ]
     assert pointers({"errors": [{"source": {"header": "X"}}]}, context=V10) == [
         "/errors/0/source/header"
     ]
@@ -281,7 +305,10 @@ def test_1_0_mode_refuses_links_and_relationships_inside_attribute_values() -> N
         "data": {
             "type": "a",
             "id": "1",
-            "attributes": {"address": {"street": "x", "nested": [{"links": 1}]}, "ok": {"relationships": 2}},
+            "attributes": {
+                "address": {"street": "x", "nested": [{"links": 1}]},
+                "ok": {"relationships": 2},
+            },
         }
     }
     Document.model_validate(doc)
@@ -298,9 +325,9 @@ def test_request_documents() -> None:
     UpdateDocument.model_validate({"data": {"type": "a", "id": "1", "attributes": {"x": None}}})
     assert pointers({"data": {"type": "a"}}, model=UpdateDocument) == ["/data"]
     assert pointers({"data": [{"type": "a"}]}, model=CreateDocument) == ["/data"]
-    assert pointers({"data": {"type": "a", "relationships": {"r": {"meta": {}}}}}, model=CreateDocument) == [
-        "/data/relationships/r"
-    ]
+    assert pointers(
+        {"data": {"type": "a", "relationships": {"r": {"meta": {}}}}}, model=CreateDocument
+    ) == ["/data/relationships/r"]
     assert pointers({"data": {"type": "a", "id": "1"}, "included": []}, model=CreateDocument) == [
         "/included"
     ]

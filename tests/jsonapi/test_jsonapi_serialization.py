@@ -111,9 +111,17 @@ def test_builders_make_a_compound_document() -> None:
     alice = Person(id=9, name="Alice", born=dt.date(1990, 1, 2), ref=uuid.UUID(int=1))
     person = resource_from(alice, "people", links={"self": "/people/9"})
     assert person.id == "9"
-    assert person.attributes == {"name": "Alice", "born": "1990-01-02", "ref": str(uuid.UUID(int=1))}
-    comment = resource_from({"id": "5", "body": "hi", "author": 9}, "comments", exclude={"author"},
-                            relationships={"author": person})
+    assert person.attributes == {
+        "name": "Alice",
+        "born": "1990-01-02",
+        "ref": str(uuid.UUID(int=1)),
+    }
+    comment = resource_from(
+        {"id": "5", "body": "hi", "author": 9},
+        "comments",
+        exclude={"author"},
+        relationships={"author": person},
+    )
     articles = [
         resource(
             "articles",
@@ -133,8 +141,13 @@ def test_builders_make_a_compound_document() -> None:
     out = json.loads(doc.model_dump_json())
     assert [r["id"] for r in out["data"]] == ["0", "1", "2"]
     assert [(r["type"], r["id"]) for r in out["included"]] == [("people", "9"), ("comments", "5")]
-    assert out["data"][0]["relationships"]["comments"] == {"data": [{"type": "comments", "id": "5"}]}
-    assert Document.model_validate_json(doc.model_dump_json()).model_dump_json() == doc.model_dump_json()
+    assert out["data"][0]["relationships"]["comments"] == {
+        "data": [{"type": "comments", "id": "5"}]
+    }
+    assert (
+        Document.model_validate_json(doc.model_dump_json()).model_dump_json()
+        == doc.model_dump_json()
+    )
 
 
 def test_compound_document_refuses_unlinked_included() -> None:
@@ -146,7 +159,10 @@ def test_compound_document_refuses_unlinked_included() -> None:
 def test_sparse_fieldsets_applied_and_linkage_relaxed() -> None:
     q = parse_query({"include": "author", "fields[articles]": "title"})
     art = resource(
-        "articles", 1, attributes={"title": "t", "body": "b"}, relationships={"author": identifier("people", 2)}
+        "articles",
+        1,
+        attributes={"title": "t", "body": "b"},
+        relationships={"author": identifier("people", 2)},
     )
     doc = compound_document([art], [resource("people", 2, attributes={"name": "n"})], query=q)
     out = json.loads(doc.model_dump_json())
