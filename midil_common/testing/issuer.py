@@ -239,6 +239,7 @@ class LocalIssuer:
         self.token_requests: list[dict[str, Any]] = []
         """One record per token-endpoint request: client_id, auth_method, grant_type, scope, error."""
         self._new_keys(keep_old=False)
+        self._initial_keys = list(self._keys)
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -289,6 +290,21 @@ class LocalIssuer:
     def running(self) -> bool:
         """True while the server thread is serving."""
         return self._server is not None
+
+    def reset(self) -> LocalIssuer:
+        """Back to the state right after construction, and serving: the first keys, no
+        faults, no registered clients, zero counts, the normal JWKS. Returns ``self``.
+
+        Cheaper than a new issuer (no key generation), for fixtures shared between tests.
+        """
+        self.clear_faults()
+        with self._lock:
+            self._keys = list(self._initial_keys)
+            self._clients.clear()
+            self._counts.clear()
+            self.token_requests.clear()
+        self._jwks_override = None
+        return self.start()
 
     # ------------------------------------------------------------------------------ addresses
 

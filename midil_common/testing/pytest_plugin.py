@@ -1,7 +1,8 @@
 """pytest fixtures for midil-kit (the ``pytest11`` entry point ``midil``).
 
 - ``local_issuer``: a started :class:`~midil_common.testing.LocalIssuer` with audience
-  ``"midil-test"``, stopped after the test.
+  ``"midil-test"``, in its initial state (same keys and port in every test of a session: it is
+  one issuer, :meth:`~LocalIssuer.reset` before each test, so no test pays for key generation).
 - ``local_issuer_factory``: ``local_issuer_factory(**kwargs)`` starts issuers with any
   :class:`LocalIssuer` arguments; all are stopped after the test.
 
@@ -37,7 +38,15 @@ def local_issuer_factory() -> Iterator[Callable[..., LocalIssuer]]:
         issuer.stop()
 
 
+@pytest.fixture(scope="session")
+def _midil_session_issuer() -> Iterator[LocalIssuer]:
+    issuer = LocalIssuer(audience=LOCAL_ISSUER_AUDIENCE).start()
+    yield issuer
+    issuer.stop()
+
+
 @pytest.fixture
-def local_issuer(local_issuer_factory: Callable[..., LocalIssuer]) -> LocalIssuer:
-    """A running issuer whose tokens carry ``aud="midil-test"``."""
-    return local_issuer_factory(audience=LOCAL_ISSUER_AUDIENCE)
+def local_issuer(_midil_session_issuer: LocalIssuer) -> Iterator[LocalIssuer]:
+    """A running issuer whose tokens carry ``aud="midil-test"``, reset for this test."""
+    yield _midil_session_issuer.reset()
+    _midil_session_issuer.clear_faults()
