@@ -30,8 +30,7 @@ from midil_async.fastapi import (
 from midil_common.auth import PermissionPolicy, TokenClaims
 from midil_common.auth.protocols import AsyncAuthorizer
 from midil_common.errors import InvalidDocumentError, JWKSFetchError
-from midil_common.jsonapi import CreateDocument
-from midil_common.jsonapi.query import QueryParams
+from midil_common.jsonapi import CreateDocument, QueryParams
 
 log = logging.getLogger("examples.fastapi_app")
 

@@ -52,7 +52,7 @@ from midil_common.errors import MidilError
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
     from midil_common.auth.protocols import AsyncAuthorizer
-    from midil_common.jsonapi.query import QueryParams
+    from midil_common.jsonapi import QueryParams
 
 __all__ = [
     "AuthMiddleware",

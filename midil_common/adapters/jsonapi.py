@@ -10,8 +10,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from midil_common.jsonapi.media import MEDIA_TYPE, negotiate
-from midil_common.jsonapi.query import QueryParams, parse_query
+from midil_common.jsonapi import MEDIA_TYPE, QueryParams, negotiate, parse_query
 
 __all__ = ["BODY_METHODS", "MEDIA_TYPE", "QueryRules", "negotiate_request", "render_document"]
 

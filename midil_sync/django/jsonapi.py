@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from midil_common.adapters.jsonapi import MEDIA_TYPE, QueryRules, render_document
 
 if TYPE_CHECKING:
-    from midil_common.jsonapi.query import QueryParams
+    from midil_common.jsonapi import QueryParams
 
 __all__ = ["jsonapi_query", "jsonapi_response"]
 
