@@ -347,3 +347,58 @@ def test_authorizer_spec() -> None:
 class _Settings:
     def __init__(self, **kw: object) -> None:
         self.__dict__.update(kw)
+
+
+def test_check_scopes_and_permission_with_real_claims() -> None:
+    from midil_common.adapters import check_permission, check_scopes
+    from midil_common.auth import PermissionPolicy, TokenClaims
+
+    claims = TokenClaims.from_payload({"sub": "u", "scope": "a:read b", "cognito:groups": ["ed"]})
+    check_scopes(claims, ["a:read", "b"])
+    check_scopes(claims, ["zzz", "b"], "any")
+    with pytest.raises(PermissionDeniedError) as info:
+        check_scopes(claims, ["a:read", "c", "d"])
+    assert info.value.required_scopes == ("c", "d")
+    with pytest.raises(PermissionDeniedError) as info:
+        check_scopes(claims, ["c", "d"], "any")
+    assert info.value.required_scopes == ("c", "d") and "one of" in str(info.value)
+    policy = PermissionPolicy(groups={"ed": ["articles:*"]})
+    check_permission(claims, policy, "articles", "delete")
+    check_permission(claims, policy, "a", "read")  # a scope shaped resource:action
+    with pytest.raises(PermissionDeniedError) as info:
+        check_permission(claims, policy, "users", "delete")
+    assert info.value.permission == "users:delete"
+    assert info.value.required_scopes == ("users:delete",)
+    strict = PermissionPolicy(scopes_as_permissions=False)
+    with pytest.raises(PermissionDeniedError) as info:
+        check_permission(claims, strict, "a", "read")
+    assert info.value.required_scopes == ()
+
+
+def test_jsonapi_helpers() -> None:
+    from midil_common.adapters.jsonapi import QueryRules, negotiate_request, render_document
+
+    rules = QueryRules(allowed_sort={"title"}, max_page_size=5)
+    query = rules.parse([("sort", "-title"), ("page[size]", "2")])
+    assert [(s.field, s.descending) for s in query.sort] == [("title", True)]
+    assert query.page.size == 2
+    with pytest.raises(InvalidQueryError):
+        rules.parse([("page[size]", "6")])
+    with pytest.raises(InvalidQueryError):
+        rules.parse([("sort", "title"), ("sort", "title")])
+    # A GET with a stray Content-Type is not refused; a POST with one is.
+    negotiate_request("GET", "text/plain", None)
+    from midil_common.errors import UnsupportedMediaTypeError
+
+    with pytest.raises(UnsupportedMediaTypeError):
+        negotiate_request("POST", "text/plain", None)
+    with pytest.raises(NotAcceptableError):
+        negotiate_request("GET", None, 'application/vnd.api+json; ext="urn:x"')
+    assert negotiate_request(
+        "PATCH", 'application/vnd.api+json; ext="urn:x"', None, extensions=["urn:x"]
+    )
+    assert render_document({"data": None}) == b'{"data":null}'
+    assert render_document('{"data":[]}') == b'{"data":[]}'
+    from midil_common.jsonapi import Document
+
+    assert json.loads(render_document(Document.model_validate({"data": []}))) == {"data": []}
