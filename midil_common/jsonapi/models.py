@@ -255,12 +255,12 @@ class Document(_Object):
     _rule = "document"
     _inline_rules = True
 
-    data: ResourceObject | list[ResourceObject] | MISSING | None = MISSING
-    errors: list[ErrorObject] | MISSING = MISSING
-    meta: Meta | MISSING = MISSING
     jsonapi: JSONAPIObject | MISSING = MISSING
     links: Links | MISSING = MISSING
+    data: ResourceObject | list[ResourceObject] | MISSING | None = MISSING
+    errors: list[ErrorObject] | MISSING = MISSING
     included: list[ResourceObject] | MISSING = MISSING
+    meta: Meta | MISSING = MISSING
 
     @model_validator(mode="after")
     def _jsonapi_rules(self, info: ValidationInfo) -> Self:

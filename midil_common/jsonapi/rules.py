@@ -262,14 +262,22 @@ class _Pass:
             self.lid_objs.append((ptr, res))
         attrs = fields["attributes"]
         if attrs is not MISSING:
-            if "type" in attrs or "id" in attrs:
-                self.add(ptr + "/attributes", "an attribute must not be named 'type' or 'id'")
+            for reserved in ("type", "id"):
+                if reserved in attrs:
+                    self.add(
+                        f"{ptr}/attributes/{reserved}",
+                        "an attribute must not be named 'type' or 'id'",
+                    )
             if self.v10:
                 self.top_keys(attrs, ptr + "/attributes", True)
         rels = fields["relationships"]
         if rels is not MISSING:
-            if "type" in rels or "id" in rels:
-                self.add(ptr + "/relationships", "a relationship must not be named 'type' or 'id'")
+            for reserved in ("type", "id"):
+                if reserved in rels:
+                    self.add(
+                        f"{ptr}/relationships/{reserved}",
+                        "a relationship must not be named 'type' or 'id'",
+                    )
             if attrs is not MISSING and attrs and not attrs.keys().isdisjoint(rels.keys()):
                 for name in attrs.keys() & rels.keys():
                     if name[:1] != "@":

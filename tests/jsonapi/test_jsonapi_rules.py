@@ -192,8 +192,11 @@ def test_lid_is_refused_in_1_0_mode() -> None:
 @pytest.mark.parametrize(
     ("resource", "pointer"),
     [
-        ({"type": "a", "id": "1", "attributes": {"type": 1}}, "/data/attributes"),
-        ({"type": "a", "id": "1", "relationships": {"id": {"data": None}}}, "/data/relationships"),
+        ({"type": "a", "id": "1", "attributes": {"type": 1}}, "/data/attributes/type"),
+        (
+            {"type": "a", "id": "1", "relationships": {"id": {"data": None}}},
+            "/data/relationships/id",
+        ),
         (
             {
                 "type": "a",
@@ -340,7 +343,7 @@ def test_request_documents() -> None:
 def test_standalone_models_apply_their_own_rules() -> None:
     with pytest.raises(InvalidDocumentError) as info:
         ResourceObject.model_validate({"type": "a", "attributes": {"id": 1}})
-    assert info.value.errors[0].source.pointer == "/attributes"  # type: ignore[union-attr]
+    assert info.value.errors[0].source.pointer == "/attributes/id"  # type: ignore[union-attr]
     with pytest.raises(InvalidDocumentError):
         Link.model_validate_json('{"href": "/x", "bogus": 1}')
     with pytest.raises(InvalidDocumentError):
