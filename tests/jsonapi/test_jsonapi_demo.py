@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ def test_demo_jsonapi_builds_a_document_and_rejects_a_broken_one(
     spec = importlib.util.spec_from_file_location("demo_jsonapi_under_test", DEMO)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # pydantic resolves the demo model's annotations through sys.modules.
+    monkeypatch.setitem(sys.modules, spec.name, module)
     spec.loader.exec_module(module)
     module.main()
     out = capsys.readouterr().out
