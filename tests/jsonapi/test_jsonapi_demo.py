@@ -13,7 +13,7 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo_jsonapi.py"
 
 
 def test_demo_jsonapi_builds_a_document_and_rejects_a_broken_one(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = importlib.util.spec_from_file_location("demo_jsonapi_under_test", DEMO)
     assert spec is not None and spec.loader is not None
