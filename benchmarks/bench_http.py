@@ -44,6 +44,7 @@ asyncio.run(main())
 """
 
 BATCH = 50
+ROUNDS = 6  # interleaved; the best of each side is kept, so load spikes hit neither alone
 
 
 def _async_per_call(loop: asyncio.AbstractEventLoop, get: Callable[[], object]) -> float:
@@ -51,7 +52,7 @@ def _async_per_call(loop: asyncio.AbstractEventLoop, get: Callable[[], object]) 
         for _ in range(BATCH):
             await get()  # type: ignore[misc]
 
-    return per_call(lambda: loop.run_until_complete(batch()), min_time=0.5) / BATCH
+    return per_call(lambda: loop.run_until_complete(batch()), min_time=0.3) / BATCH
 
 
 def main() -> None:
@@ -69,9 +70,9 @@ def main() -> None:
             client.get(url)
         # Interleaved rounds, best of each, so drift on a shared machine hits both sides alike.
         ours = anchor = float("inf")
-        for _ in range(3):
-            anchor = min(anchor, per_call(lambda: session.get(url), min_time=0.5))
-            ours = min(ours, per_call(lambda: client.get(url), min_time=0.5))
+        for _ in range(ROUNDS):
+            anchor = min(anchor, per_call(lambda: session.get(url), min_time=0.3))
+            ours = min(ours, per_call(lambda: client.get(url), min_time=0.3))
         figures.append(
             Figure(
                 "midil_sync.HttpClient.get (small JSON)",
@@ -95,7 +96,7 @@ def main() -> None:
 
         loop.run_until_complete(warm())
         ours = anchor = float("inf")
-        for _ in range(3):
+        for _ in range(ROUNDS):
             anchor = min(anchor, _async_per_call(loop, lambda: plain.get(url)))
             ours = min(ours, _async_per_call(loop, lambda: aclient.get(url)))
         figures.append(
