@@ -199,7 +199,7 @@ class HttpClient:
             can_reauthenticate=self._auth is not None,
         )
         while True:
-            outcome = await self._attempt(prepared)
+            outcome = await self._attempt(prepared, attempts.remaining(time.monotonic()))
             step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Retry):
                 await asyncio.sleep(step.sleep)
@@ -411,7 +411,7 @@ class HttpClient:
             can_reauthenticate=self._auth is not None,
         )
         while True:
-            opened = await self._open(prepared)
+            opened = await self._open(prepared, attempts.remaining(time.monotonic()))
             outcome = opened if isinstance(opened, TransportError) else _head(opened[0], opened[1])
             step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Stop):
@@ -441,10 +441,12 @@ class HttpClient:
         if self._auth is not None:
             await self._auth.invalidate()
 
-    async def _attempt(self, prepared: PreparedRequest) -> Response | TransportError:
+    async def _attempt(
+        self, prepared: PreparedRequest, remaining: float | None
+    ) -> Response | TransportError:
         """One attempt: send, follow the redirects the core allows, return the outcome."""
         auth_headers = await self._auth_headers()
-        request = self._config.authorize(prepared, auth_headers)
+        request = self._config.authorize(prepared, auth_headers, remaining=remaining)
         try:
             response = await self._transport.send(request, body=prepared.stream)
             hops = 0
@@ -461,11 +463,11 @@ class HttpClient:
         return response
 
     async def _open(
-        self, prepared: PreparedRequest
+        self, prepared: PreparedRequest, remaining: float | None
     ) -> tuple[Request, httpx.Response] | TransportError:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
         auth_headers = await self._auth_headers()
-        request = self._config.authorize(prepared, auth_headers)
+        request = self._config.authorize(prepared, auth_headers, remaining=remaining)
         try:
             raw = await self._transport.open(request, body=prepared.stream)
             hops = 0

@@ -161,12 +161,24 @@ class ClientConfig:
         )
 
     @staticmethod
-    def authorize(prepared: PreparedRequest, auth_headers: Mapping[str, str] | None) -> Request:
-        """The request of this attempt, with the auth provider's current headers."""
-        if not auth_headers:
-            return prepared.request
+    def authorize(
+        prepared: PreparedRequest,
+        auth_headers: Mapping[str, str] | None,
+        *,
+        remaining: float | None = None,
+    ) -> Request:
+        """The request of this attempt: the auth provider's current headers, and timeouts cut to
+        the ``remaining`` seconds of the deadline so a slow attempt cannot outlive it."""
         request = prepared.request
-        return dataclasses.replace(request, headers=request.headers.merged(auth_headers))
+        timeout = request.timeout
+        if remaining is not None and not all(
+            t is not None and t <= remaining
+            for t in (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        ):
+            request = dataclasses.replace(request, timeout=_capped(timeout, remaining))
+        if auth_headers:
+            request = dataclasses.replace(request, headers=request.headers.merged(auth_headers))
+        return request
 
     def next_hop(
         self,
@@ -186,6 +198,18 @@ class ClientConfig:
             max_redirects=self.max_redirects,
             sensitive_headers=tuple(auth_headers or ()),
         )
+
+
+def _capped(timeout: Timeout, limit: float) -> Timeout:
+    def cap(value: float | None) -> float:
+        return limit if value is None else min(value, limit)
+
+    return Timeout(
+        connect=cap(timeout.connect),
+        read=cap(timeout.read),
+        write=cap(timeout.write),
+        pool=cap(timeout.pool),
+    )
 
 
 def _new_key() -> str:

@@ -378,6 +378,12 @@ class Attempts:
             )
         return decision
 
+    def remaining(self, now: float) -> float | None:
+        """Seconds left before the policy's deadline (None without one): caps the next attempt."""
+        if self.policy.deadline is None:
+            return None
+        return max(0.001, self.policy.deadline - (now - self.started))
+
     @staticmethod
     def finish(outcome: Outcome, *, raise_for_status: bool) -> Response:
         """The result of the request once the policy stopped: the response, or the error raised."""

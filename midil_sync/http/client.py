@@ -199,7 +199,7 @@ class HttpClient:
             can_reauthenticate=self._auth is not None,
         )
         while True:
-            outcome = self._attempt(prepared)
+            outcome = self._attempt(prepared, attempts.remaining(time.monotonic()))
             with self._lock:
                 step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Retry):
@@ -412,7 +412,7 @@ class HttpClient:
             can_reauthenticate=self._auth is not None,
         )
         while True:
-            opened = self._open(prepared)
+            opened = self._open(prepared, attempts.remaining(time.monotonic()))
             outcome = opened if isinstance(opened, TransportError) else _head(opened[0], opened[1])
             with self._lock:
                 step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
@@ -443,10 +443,12 @@ class HttpClient:
         if self._auth is not None:
             self._auth.invalidate()
 
-    def _attempt(self, prepared: PreparedRequest) -> Response | TransportError:
+    def _attempt(
+        self, prepared: PreparedRequest, remaining: float | None
+    ) -> Response | TransportError:
         """One attempt: send, follow the redirects the core allows, return the outcome."""
         auth_headers = self._auth_headers()
-        request = self._config.authorize(prepared, auth_headers)
+        request = self._config.authorize(prepared, auth_headers, remaining=remaining)
         try:
             response = self._transport.send(request, body=prepared.stream)
             hops = 0
@@ -463,11 +465,11 @@ class HttpClient:
         return response
 
     def _open(
-        self, prepared: PreparedRequest
+        self, prepared: PreparedRequest, remaining: float | None
     ) -> tuple[Request, requests.Response] | TransportError:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
         auth_headers = self._auth_headers()
-        request = self._config.authorize(prepared, auth_headers)
+        request = self._config.authorize(prepared, auth_headers, remaining=remaining)
         try:
             raw = self._transport.open(request, body=prepared.stream)
             hops = 0

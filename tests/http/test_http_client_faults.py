@@ -265,3 +265,13 @@ async def test_raise_for_status_and_send_request(make: Any, server: Any) -> None
     assert info.value.status_code == 404
     assert info.value.response.json() == {"error": "nope"}
     assert await client.send_request("DELETE", server.url("/x")) is None
+
+
+async def test_deadline_cuts_a_hanging_attempt(make: Any, server: Any) -> None:
+    server.default = server.Hang(10)
+    client = make("HttpClient", timeout=30, retry=RetryPolicy(deadline=0.8, sleep=False))
+    start = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await client.get(server.url())
+    assert time.monotonic() - start < 2.0
+    assert server.count == 1
