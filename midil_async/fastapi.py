@@ -173,7 +173,8 @@ class Authenticated:
         claims = _state_claims(request)
         if claims is not None:
             return claims  # type: ignore[no-any-return]
-        token = self.options.token(request.headers.get, request.cookies.get)
+        get_cookie = request.cookies.get if self.options.source.cookie else None
+        token = self.options.token(request.headers.get, get_cookie)
         if token is None:
             return None
         claims = await self.authorizer.verify(token)

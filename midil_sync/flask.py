@@ -29,6 +29,7 @@ Missing keys fall back to ``midil_common.settings`` (``MIDIL_AUTH__...`` environ
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -195,7 +196,9 @@ def _authenticate(optional: bool) -> TokenClaims | None:
     if cached is not _UNSET and (cached is not None or optional):
         return cast("TokenClaims | None", cached)
     state = _state()
-    token = state.options.token(request.headers.get, request.cookies.get, optional=optional)
+    # Cookies are parsed only when a cookie source is configured.
+    get_cookie = request.cookies.get if state.options.source.cookie else None
+    token = state.options.token(request.headers.get, get_cookie, optional=optional)
     claims = None if token is None else state.authorizer.verify(token)
     g._midil_claims = claims
     return claims
@@ -228,12 +231,21 @@ current_claims: TokenClaims = cast("TokenClaims", LocalProxy(_get_claims))
 
 def _decorate(check: Callable[[], None]) -> Callable[[F], F]:
     def decorator(view: F) -> F:
+        if not inspect.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                check()
+                return view(*args, **kwargs)
+
+            return cast(F, wrapper)
+
         @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             check()
             return current_app.ensure_sync(view)(*args, **kwargs)
 
-        return cast(F, wrapper)
+        return cast(F, async_wrapper)
 
     return decorator
 

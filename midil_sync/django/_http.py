@@ -36,7 +36,8 @@ def error_http_response(exc: BaseException, config: MidilConfig | None) -> HttpR
 
 def request_token(config: MidilConfig, request: HttpRequest, *, optional: bool) -> str | None:
     """The request's token (None when absent and optional); raises the core's refusals."""
-    return config.options.token(request.headers.get, request.COOKIES.get, optional=optional)
+    get_cookie = request.COOKIES.get if config.options.source.cookie else None
+    return config.options.token(request.headers.get, get_cookie, optional=optional)
 
 
 def verify(authorizer: Authorizer, token: str) -> TokenClaims:
