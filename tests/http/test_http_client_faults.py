@@ -112,7 +112,7 @@ async def test_retry_after_seconds_is_waited_for(make: Any, server: Any) -> None
 
 async def test_retry_after_http_date_is_waited_for(make: Any, server: Any) -> None:
     when = email.utils.formatdate(time.time() + 2, usegmt=True)
-    server.queue(server.Reply(429, headers=(("Retry-After", when),)))
+    server.queue(server.Reply(503, headers=(("Retry-After", when),)))
     client = make("HttpClient")
     start = time.monotonic()
     assert (await client.get(server.url())).status_code == 200
