@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -104,10 +104,20 @@ def _detail(err: Any) -> str:
     return str(err["msg"])
 
 
+class _HasErrors(Protocol):
+    def errors(self) -> Sequence[Any]: ...
+
+
 def errors_from_validation(
-    exc: ValidationError, pointer_prefix: str = "/data/attributes"
+    exc: ValidationError | _HasErrors,
+    pointer_prefix: str = "/data/attributes",
+    *,
+    drop_loc_prefix: Sequence[str | int] = (),
 ) -> list[ErrorObject]:
     """Turn a pydantic ``ValidationError`` into JSON:API error objects (status 400).
+
+    Anything with pydantic's ``errors()`` list also works (FastAPI's ``RequestValidationError``); pass
+    ``drop_loc_prefix=("body",)`` to drop the location segments a framework adds in front.
 
     Each error's ``source.pointer`` is ``pointer_prefix`` followed by the error location, every token
     escaped per RFC 6901 (``~`` as ``~0``, ``/`` as ``~1``). Errors raised by the JSON:API rules of a
@@ -116,8 +126,16 @@ def errors_from_validation(
     """
     found: list[tuple[str, str, str]] = []
     nested: list[ErrorObject] = []
-    for err in exc.errors(include_url=False, include_input=False):
-        loc = err["loc"]
+    raw = (
+        exc.errors(include_url=False, include_input=False)
+        if isinstance(exc, ValidationError)
+        else exc.errors()
+    )
+    drop = tuple(drop_loc_prefix)
+    for err in raw:
+        loc = tuple(err["loc"])
+        if drop and loc[: len(drop)] == drop:
+            loc = loc[len(drop) :]
         ctx = err.get("ctx") or {}
         cause = ctx.get("error")
         if isinstance(cause, JSONAPIError):

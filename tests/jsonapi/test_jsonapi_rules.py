@@ -400,3 +400,22 @@ def test_errors_from_validation_escapes_rfc6901_and_prefixes() -> None:
     (err,) = errors_from_validation(info2.value, pointer_prefix="/data/attributes")
     assert err.source.pointer == "/data/attributes/a~1b~0c"  # type: ignore[union-attr]
     assert "a/b" not in (err.detail or "")
+
+
+class _FrameworkError:
+    """Shaped like FastAPI's RequestValidationError: ``errors()`` with a leading "body" segment."""
+
+    def __init__(self, exc: ValidationError) -> None:
+        self._errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+
+    def errors(self) -> list[dict[str, Any]]:
+        return self._errors
+
+
+def test_errors_from_validation_accepts_framework_errors() -> None:
+    with pytest.raises(ValidationError) as info:
+        Payload.model_validate({"title": "x", "count": "many"})
+    errors = errors_from_validation(_FrameworkError(info.value), drop_loc_prefix=("body",))
+    assert [e.source.pointer for e in errors] == ["/data/attributes/count"]  # type: ignore[union-attr]
+    errors = errors_from_validation(_FrameworkError(info.value), pointer_prefix="")
+    assert [e.source.pointer for e in errors] == ["/body/count"]  # type: ignore[union-attr]
