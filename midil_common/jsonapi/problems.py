@@ -95,9 +95,14 @@ def _detail(err: Any) -> str:
         loc = [seg for seg in err["loc"] if not isinstance(seg, int)]
         if loc and loc[-1] == "[key]":
             return "is not a legal member name"
-        for seg in reversed(loc):
-            if not _is_tag(seg):
-                return _FORMATS.get(str(seg), "must be a URI-reference")
+        names = [str(seg) for seg in loc if not _is_tag(seg)]
+        if len(names) >= 2 and names[-2] in ("links", "describedby"):
+            return "must be a URI-reference"
+        if names and names[-1] in _FORMATS:
+            return _FORMATS[names[-1]]
+        if names and names[-1] in ("describedby", "ext", "profile"):
+            return "must be a URI-reference"
+        return "is not a member of this object (only @-members and extension members may be added)"
     known = _DETAILS.get(kind)
     if known is not None:
         return known

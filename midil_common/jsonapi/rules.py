@@ -455,9 +455,10 @@ class _Pass:
         single: str = "",
     ) -> None:
         """Check resources of ``data`` or ``included``: each once, and each ``type``+``id`` once."""
-        fast = self.fast_resource if not self.v10 else None
+        fast = None if self.v10 else _fast_resource
+        linked_add = linked.add
         for i, res in enumerate(items):
-            key = fast(res, linked) if fast is not None else None
+            key = fast(res, linked_add) if fast is not None else None
             if key is None:
                 ptr = single or f"{base}/{i}"
                 self.resource(res, ptr, True, False, linked)
@@ -469,64 +470,74 @@ class _Pass:
                 )
             seen.add(key)
 
-    def fast_resource(self, res: ResourceObject, linked: set[tuple[str, str]]) -> Any:
-        """The common, plain, valid resource (1.1): record its linkage and return its key.
 
-        Returns None at the first unusual member (extras, lid, missing id, a non-string link, a
-        clash, ...); the caller then runs the full check, which reports errors with pointers.
-        """
-        fields = res.__dict__
-        if res.__pydantic_extra__ or fields["lid"] is not MISSING:
+def _fast_resource(
+    res: ResourceObject,
+    linked_add: Any,
+    _missing: Any = MISSING,
+    _relationship: Any = Relationship,
+    _rel_links: frozenset[str] = _RELATIONSHIP_LINKS,
+    _str: type = str,
+    _list: type = list,
+) -> Any:
+    """The common, plain, valid resource (1.1): record its linkage and return its ``(type, id)``.
+
+    Returns None at the first unusual member (extras, lid, missing id, a non-string link, a clash,
+    ...); the caller then runs the full check, which reports errors with pointers. The defaults bind
+    module globals as locals: this runs once per resource of every document.
+    """
+    fields = res.__dict__
+    if res.__pydantic_extra__ or fields["lid"] is not _missing:
+        return None
+    res_id = fields["id"]
+    if res_id is _missing:
+        return None
+    attrs = fields["attributes"]
+    if attrs is not _missing and ("type" in attrs or "id" in attrs):
+        return None
+    rels = fields["relationships"]
+    if rels is not _missing:
+        if "type" in rels or "id" in rels:
             return None
-        res_id = fields["id"]
-        if res_id is MISSING:
-            return None
-        attrs = fields["attributes"]
-        if attrs is not MISSING and ("type" in attrs or "id" in attrs):
-            return None
-        rels = fields["relationships"]
-        if rels is not MISSING:
-            if "type" in rels or "id" in rels:
+        for name, rel in rels.items():
+            if type(rel) is not _relationship or rel.__pydantic_extra__:
                 return None
-            for name, rel in rels.items():
-                if type(rel) is not Relationship or rel.__pydantic_extra__:
-                    return None
-                if attrs is not MISSING and name in attrs:
-                    return None
-                rf = rel.__dict__
-                links = rf["links"]
-                if links is not MISSING:
-                    named = False
-                    for link_name, value in links.items():
-                        if link_name not in _RELATIONSHIP_LINKS or (
-                            value is not None and type(value) is not str
-                        ):
-                            return None
-                        if link_name == "self" or link_name == "related":
-                            named = True
-                    if not named:
+            if attrs is not _missing and name in attrs:
+                return None
+            rf = rel.__dict__
+            links = rf["links"]
+            if links is not _missing:
+                named = False
+                for link_name, value in links.items():
+                    if link_name not in _rel_links or (
+                        value is not None and type(value) is not _str
+                    ):
                         return None
-                data = rf["data"]
-                if data is MISSING:
-                    if links is MISSING and rf["meta"] is MISSING:
-                        return None
-                    continue
-                if data is None:
-                    continue
-                if type(data) is not list:
-                    data = (data,)
-                for ident in data:
-                    f = ident.__dict__
-                    ident_id = f["id"]
-                    if ident.__pydantic_extra__ or f["lid"] is not MISSING or ident_id is MISSING:
-                        return None
-                    linked.add((f["type"], ident_id))
-        links = fields["links"]
-        if links is not MISSING:
-            for link_name, value in links.items():
-                if link_name != "self" or (value is not None and type(value) is not str):
+                    if link_name == "self" or link_name == "related":
+                        named = True
+                if not named:
                     return None
-        return (fields["type"], res_id)
+            data = rf["data"]
+            if data is _missing:
+                if links is _missing and rf["meta"] is _missing:
+                    return None
+                continue
+            if data is None:
+                continue
+            if type(data) is not _list:
+                data = (data,)
+            for ident in data:
+                f = ident.__dict__
+                ident_id = f["id"]
+                if ident.__pydantic_extra__ or f["lid"] is not _missing or ident_id is _missing:
+                    return None
+                linked_add((f["type"], ident_id))
+    links = fields["links"]
+    if links is not _missing:
+        for link_name, value in links.items():
+            if link_name != "self" or (value is not None and type(value) is not _str):
+                return None
+    return (fields["type"], res_id)
 
 
 def _identity(res: ResourceObject) -> tuple[Any, Any]:

@@ -419,3 +419,14 @@ def test_errors_from_validation_accepts_framework_errors() -> None:
     assert [e.source.pointer for e in errors] == ["/data/attributes/count"]  # type: ignore[union-attr]
     errors = errors_from_validation(_FrameworkError(info.value), pointer_prefix="")
     assert [e.source.pointer for e in errors] == ["/body/count"]  # type: ignore[union-attr]
+
+
+def test_unknown_members_are_caught_in_collections_too() -> None:
+    rel = {"data": {"type": "b", "id": "1", "x": 1}, "y": 2}
+    doc = {"data": [article("1", r=rel), article("2")], "included": [{**person("1"), "z": 0}]}
+    assert sorted(pointers(doc)) == [
+        "/data/0/relationships/r/data/x",
+        "/data/0/relationships/r/y",
+        "/included/0",
+        "/included/0/z",
+    ]
