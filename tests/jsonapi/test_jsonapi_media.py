@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from midil_common.errors import JSONAPIError, NotAcceptableError, UnsupportedMediaTypeError
 from midil_common.jsonapi import MEDIA_TYPE, Negotiation, negotiate, parse_accept, parse_media_type
@@ -111,3 +113,41 @@ def test_accept_with_supported_extensions_and_profiles() -> None:
         supported_extensions=[EXT],
     )
     assert n.extensions == () and n.content_type == MEDIA_TYPE
+
+
+header_text = st.text(
+    alphabet=st.sampled_from(list('abcdefghijklmnopqrstuvwxyz/+*;=", .q0123456789-:')), max_size=40
+)
+header_parts = st.sampled_from(
+    [
+        MEDIA_TYPE,
+        f'{MEDIA_TYPE}; ext="{EXT}"',
+        f"{MEDIA_TYPE}; profile={EXT}",
+        "*/*",
+        "text/html;q=0.5",
+        f"{MEDIA_TYPE};q=0",
+        "application/json",
+        ";;",
+        '"',
+        ",",
+    ]
+)
+
+
+@given(
+    content_type=st.none() | header_text | header_parts,
+    accept=st.none() | header_text | st.lists(header_parts, max_size=4).map(", ".join),
+    supported=st.lists(st.sampled_from([EXT, EXT2]), max_size=2),
+)
+def test_negotiation_only_raises_jsonapi_errors(
+    content_type: str | None, accept: str | None, supported: list[str]
+) -> None:
+    try:
+        n = negotiate(content_type=content_type, accept=accept, supported_extensions=supported)
+    except (UnsupportedMediaTypeError, NotAcceptableError) as exc:
+        assert exc.status in (406, 415) and len(exc.errors) == 1
+    else:
+        assert n.content_type.startswith(MEDIA_TYPE)
+        assert set(n.extensions) <= set(supported)
+        parsed = parse_media_type(n.content_type)
+        assert parsed is not None and parsed.ext == n.extensions
