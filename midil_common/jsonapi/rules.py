@@ -249,8 +249,7 @@ class _Pass:
         request: bool,
         linked: set[tuple[str, str]],
     ) -> None:
-        # The hot path: one call per resource, fields read from the instance dict, and the common
-        # shapes (string links, plain relationships with identifiers) handled inline.
+        """Every rule of one resource object, with pointers (``_fast_resource`` serves plain ones)."""
         fields = res.__dict__
         if res.__pydantic_extra__:
             self.extras(res, ptr)
@@ -287,43 +286,9 @@ class _Pass:
                         )
             for name, rel in rels.items():
                 if type(rel) is Relationship:
-                    rf = rel.__dict__
-                    data = rf["data"]
-                    if (
-                        request
-                        or self.v10
-                        or rel.__pydantic_extra__
-                        or rf["links"] is not MISSING
-                        or rf["meta"] is not MISSING
-                        or data is MISSING
-                    ):
-                        self.relationship(
-                            rel,
-                            ptr + "/relationships/" + escape_pointer_token(name),
-                            request,
-                            linked,
-                        )
-                        continue
-                    if data is None:
-                        continue
-                    if type(data) is not list:
-                        data = (data,)
-                    for ident in data:
-                        f = ident.__dict__
-                        if (
-                            ident.__pydantic_extra__
-                            or f["lid"] is not MISSING
-                            or f["id"] is MISSING
-                            or f["meta"] is not MISSING
-                        ):
-                            self.relationship(
-                                rel,
-                                ptr + "/relationships/" + escape_pointer_token(name),
-                                request,
-                                linked,
-                            )
-                            break
-                        linked.add((f["type"], f["id"]))
+                    self.relationship(
+                        rel, ptr + "/relationships/" + escape_pointer_token(name), request, linked
+                    )
                 elif name[:1] == "@" and not self.v10:
                     continue
                 elif name[:1] == "@":
