@@ -37,7 +37,8 @@ _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHI
 
 @dataclass(frozen=True)
 class MediaType:
-    """A parsed media type or media range: lower-cased ``type``/``subtype`` and ``params``."""
+    """A parsed media type or media range: lower-cased ``type``/``subtype``, ``params`` (names
+    lower-cased, in order) and ``q``, the weight of an Accept entry (1.0 when absent)."""
 
     type: str
     subtype: str
@@ -75,8 +76,8 @@ class MediaType:
 
     @property
     def other_params(self) -> tuple[str, ...]:
-        """Names of parameters other than ``ext``, ``profile`` (and ``q`` in an Accept header)."""
-        return tuple(k for k, _ in self.params if k not in ("ext", "profile"))
+        """Names of parameters other than ``ext``, ``profile`` and ``q`` (the weight, for Accept)."""
+        return tuple(k for k, _ in self.params if k not in ("ext", "profile", "q"))
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,6 @@ def parse_media_type(value: str) -> MediaType | None:
     if params is None:
         return None
     q = 1.0
-    kept: list[tuple[str, str]] = []
     for name, val in params:
         if name == "q":
             try:
@@ -158,9 +158,7 @@ def parse_media_type(value: str) -> MediaType | None:
                 return None
             if not 0.0 <= q <= 1.0:
                 return None
-        else:
-            kept.append((name, val))
-    return MediaType(kind, sub, tuple(kept), q)
+    return MediaType(kind, sub, params, q)
 
 
 def _split_header(header: str) -> list[str]:
@@ -248,7 +246,7 @@ def negotiate(
                 "Content-Type",
                 f"request bodies must be sent as {MEDIA_TYPE}",
             )
-        if media.other_params or media.q != 1.0:
+        if media.other_params or media.param("q") is not None:
             raise _error(
                 UnsupportedMediaTypeError,
                 "Content-Type",

@@ -43,6 +43,7 @@ def test_plain_requests() -> None:
     [
         f"{MEDIA_TYPE}; charset=utf-8",
         f"{MEDIA_TYPE}; version=1.1",
+        f"{MEDIA_TYPE}; q=1",
         f'{MEDIA_TYPE}; ext="{EXT}"',  # not supported by this server
         "application/json",
         "text/plain",
