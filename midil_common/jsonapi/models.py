@@ -73,6 +73,8 @@ Meta = dict[FieldKey, Any]
 
 # Union-typed members are written with SerializeAsAny: pydantic-core then serialises each value by
 # its runtime type instead of trying the union's branches, which makes model_dump_json ~40% faster.
+# Object-or-array members are left-to-right unions nested inside the optional/nullable part: a smart
+# union there costs ~15% of the parse of a large document.
 
 # Any JSON value that is not a string: the fallback branch of unions whose real branches failed, so
 # that @-members (which may hold anything) pass parsing; the rule pass re-validates every other member
@@ -215,7 +217,11 @@ class Relationship(_Object):
     _rule = "relationship"
 
     links: Links | MISSING = MISSING
-    data: SerializeAsAny[ResourceIdentifier | list[ResourceIdentifier] | MISSING | None] = MISSING
+    data: SerializeAsAny[
+        Annotated[ResourceIdentifier | list[ResourceIdentifier], Field(union_mode="left_to_right")]
+        | MISSING
+        | None
+    ] = MISSING
     meta: Meta | MISSING = MISSING
 
 
@@ -267,7 +273,11 @@ class Document(_Object):
 
     jsonapi: JSONAPIObject | MISSING = MISSING
     links: Links | MISSING = MISSING
-    data: SerializeAsAny[ResourceObject | list[ResourceObject] | MISSING | None] = MISSING
+    data: SerializeAsAny[
+        Annotated[list[ResourceObject] | ResourceObject, Field(union_mode="left_to_right")]
+        | MISSING
+        | None
+    ] = MISSING
     errors: list[ErrorObject] | MISSING = MISSING
     included: list[ResourceObject] | MISSING = MISSING
     meta: Meta | MISSING = MISSING
