@@ -37,6 +37,7 @@ __all__ = [
     "KeyNotFoundError",
     "MalformedTokenError",
     "MidilError",
+    "MissingTokenError",
     "NotAcceptableError",
     "PermissionDeniedError",
     "PublishError",
@@ -47,6 +48,7 @@ __all__ = [
     "TokenExpiredError",
     "TokenNotYetValidError",
     "TokenRequestError",
+    "TooManyRedirectsError",
     "TransportError",
     "UnsupportedAlgorithmError",
     "UnsupportedMediaTypeError",
@@ -70,6 +72,13 @@ class ConfigError(MidilError, ValueError):
 
 class AuthError(MidilError):
     """Base of authentication and authorization failures."""
+
+
+class MissingTokenError(AuthError):
+    """A protected resource was asked for without a bearer token (401 without an ``error``)."""
+
+    def __init__(self, message: str = "authentication is required") -> None:
+        super().__init__(message)
 
 
 class InvalidTokenError(AuthError):
@@ -181,6 +190,14 @@ class RateLimitError(ClientError):
 
 class ServerError(HTTPStatusError):
     """A 5xx answer."""
+
+
+class TooManyRedirectsError(HTTPError):
+    """A chain of redirects was longer than the client's ``max_redirects``."""
+
+    def __init__(self, message: str, *, response: Response) -> None:
+        super().__init__(message)
+        self.response = response
 
 
 class TransportError(HTTPError):

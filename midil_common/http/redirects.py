@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Collection
 from urllib.parse import urljoin, urlsplit
 
-from midil_common.errors import HTTPError
+from midil_common.errors import TooManyRedirectsError
 from midil_common.http.types import Request, Response
 from midil_common.http.urls import origin, safe_url
 
@@ -23,14 +23,6 @@ FOLLOWED_METHODS = frozenset({"GET", "HEAD"})
 
 CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
 """Headers removed on a cross-origin hop (plus the auth provider's own)."""
-
-
-class TooManyRedirectsError(HTTPError):
-    """A chain of redirects was longer than the client's ``max_redirects``."""
-
-    def __init__(self, message: str, *, response: Response) -> None:
-        super().__init__(message)
-        self.response = response
 
 
 def next_hop(
