@@ -65,21 +65,51 @@ class TokenClaims(BaseModel):
         ``owned=True`` says the caller hands the dict over (it becomes ``raw`` uncopied).
         Raises ``InvalidClaimError`` naming the claim.
         """
-        get = payload.get
+        raw = payload if owned and type(payload) is dict else dict(payload)
+        return cls._from_checked_times(
+            raw, _opt_time(raw, "exp"), _opt_time(raw, "iat"), _opt_time(raw, "nbf")
+        )
+
+    @classmethod
+    def _from_checked_times(
+        cls, raw: dict[str, Any], exp: float | None, iat: float | None, nbf: float | None
+    ) -> TokenClaims:
+        """:meth:`from_payload` for a caller that already checked the three time claims.
+
+        Written flat because it runs on every verification, right after the signature check,
+        where each Python step costs more than it does alone.
+        """
+        get = raw.get
+        sub = get("sub")
+        iss = get("iss")
+        client_id = get("client_id")
+        token_use = get("token_use")
+        username = get("username")
+        cognito_username = get("cognito:username")
+        if (
+            (sub is not None and type(sub) is not str)
+            or (iss is not None and type(iss) is not str)
+            or (client_id is not None and type(client_id) is not str)
+            or (token_use is not None and type(token_use) is not str)
+            or (username is not None and type(username) is not str)
+            or (cognito_username is not None and type(cognito_username) is not str)
+        ):
+            name = next(n for n in _STR_CLAIMS if get(n) is not None and type(get(n)) is not str)
+            raise InvalidClaimError(f"claim {name!r} must be a string", claim=name)
         scope = get("scope")
         if type(scope) is str:
             scopes = frozenset(scope.split())
         elif scope is not None:
             raise InvalidClaimError("claim 'scope' must be a string", claim="scope")
-        elif "scp" in payload:
-            scp = payload["scp"]
+        elif "scp" in raw:
+            scp = raw["scp"]
             scopes = frozenset(scp.split() if type(scp) is str else _str_list(scp, "scp"))
         else:
             scopes = _EMPTY
-        if "cognito:groups" in payload:
-            groups = frozenset(_str_list(payload["cognito:groups"], "cognito:groups"))
-        elif "groups" in payload:
-            groups = frozenset(_str_list(payload["groups"], "groups"))
+        if "cognito:groups" in raw:
+            groups = frozenset(_str_list(raw["cognito:groups"], "cognito:groups"))
+        elif "groups" in raw:
+            groups = frozenset(_str_list(raw["groups"], "groups"))
         else:
             groups = _EMPTY
         aud = get("aud")
@@ -87,37 +117,26 @@ class TokenClaims(BaseModel):
             audience: tuple[str, ...] = (aud,)
         else:
             audience = () if aud is None else _str_list(aud, "aud")
-        for name in _STR_CLAIMS:
-            value = get(name)
-            if value is not None and type(value) is not str:
-                raise InvalidClaimError(f"claim {name!r} must be a string", claim=name)
-        username = get("username")
-        if username is None:
-            username = get("cognito:username")
         # Every field is checked here, so validation would only cost time on the hot path.
-        return cls._trusted(
+        claims = cls.__new__(cls)
+        _setattr(
+            claims,
+            "__dict__",
             {
-                "sub": get("sub"),
-                "iss": get("iss"),
+                "sub": sub,
+                "iss": iss,
                 "aud": audience,
-                "exp": _opt_time(payload, "exp"),
-                "iat": _opt_time(payload, "iat"),
-                "nbf": _opt_time(payload, "nbf"),
+                "exp": exp,
+                "iat": iat,
+                "nbf": nbf,
                 "scopes": scopes,
                 "groups": groups,
-                "client_id": get("client_id"),
-                "token_use": get("token_use"),
-                "username": username,
-                "raw": payload if owned and type(payload) is dict else dict(payload),
-            }
+                "client_id": client_id,
+                "token_use": token_use,
+                "username": cognito_username if username is None else username,
+                "raw": raw,
+            },
         )
-
-    @classmethod
-    def _trusted(cls, fields: dict[str, Any]) -> TokenClaims:
-        """An instance from checked values of every field, as ``model_construct`` builds it,
-        without its per-field overhead (this is on the hot path of every verification)."""
-        claims = cls.__new__(cls)
-        _setattr(claims, "__dict__", fields)
         _setattr(claims, "__pydantic_fields_set__", _ALL_FIELDS)
         _setattr(claims, "__pydantic_extra__", None)
         _setattr(claims, "__pydantic_private__", None)

@@ -117,13 +117,12 @@ def parse_token(token: Any, max_size: int = DEFAULT_MAX_TOKEN_SIZE) -> ParsedTok
     else:
         raise MalformedTokenError("the token is not a string")
     # One C-level pass: delete every allowed byte; anything left is outside the alphabet.
-    if raw.translate(None, _ALPHABET_AND_DOT) or raw.count(b".") != 2:
+    parts = raw.split(b".")
+    if raw.translate(None, _ALPHABET_AND_DOT) or len(parts) != 3:
         raise MalformedTokenError("the token is not three base64url segments")
-    first = raw.find(b".")
-    second = raw.find(b".", first + 1)
-    if first == 0 or second == first + 1:
+    header_segment, payload_segment, signature_segment = parts
+    if not header_segment or not payload_segment:
         raise MalformedTokenError("the token is not three base64url segments")
-    header_segment = raw[:first]
     known = _HEADERS.get(header_segment)
     if known is None:
         known = _parse_header(header_segment)
@@ -134,9 +133,9 @@ def parse_token(token: Any, max_size: int = DEFAULT_MAX_TOKEN_SIZE) -> ParsedTok
         known[0],
         known[1],
         known[2],
-        raw[:second],
-        raw[first + 1 : second],
-        _b64decode(raw[second + 1 :], "signature"),
+        raw[: len(header_segment) + len(payload_segment) + 1],
+        payload_segment,
+        _b64decode(signature_segment, "signature"),
     )
 
 

@@ -220,7 +220,8 @@ def validate_claims(
             ok = False
         if not ok:
             raise InvalidAudienceError("the token is not meant for this audience")
-    return TokenClaims.from_payload(payload, owned=True)
+    raw = payload if type(payload) is dict else dict(payload)
+    return TokenClaims._from_checked_times(raw, exp, iat, nbf)
 
 
 def verify_parsed(
