@@ -19,6 +19,7 @@ __all__ = ["TokenSource", "parse_authorization", "parse_raw_token"]
 # RFC 9110 section 11.2: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ].
 _CREDENTIALS = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: +(.*))?")
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_TOKEN68_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
 
 # Beyond this an Authorization value cannot be a token any verifier accepts; refuse before any work.
 MAX_TOKEN_LENGTH = 16 * 1024
@@ -44,6 +45,19 @@ def parse_authorization(value: str | None, scheme: str = "Bearer") -> str | None
     value = value.strip(" \t")
     if not value:
         return None
+    # The common case, "<scheme> <token68>", checked in C without the general grammar below.
+    n = len(scheme)
+    if (
+        len(value) > n + 1
+        and value[n] == " "
+        and value[:n].lower() == scheme.lower()
+        and len(value) - n - 1 <= MAX_TOKEN_LENGTH
+        and value.isascii()
+    ):
+        raw = value[n + 1 :].encode("ascii")
+        body = raw.rstrip(b"=")
+        if body and not body.translate(None, _TOKEN68_BYTES):
+            return value[n + 1 :]
     match = _CREDENTIALS.fullmatch(value)
     if match is None:
         head = value.split(None, 1)[0] if value.split() else ""

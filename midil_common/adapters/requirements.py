@@ -32,7 +32,10 @@ def missing_scopes(
 
 def check_scopes(claims: TokenClaims, scopes: Iterable[str], match: Match = "all") -> None:
     """Raise ``PermissionDeniedError`` naming the needed scopes unless ``claims`` grants them."""
-    required = tuple(scopes)
+    required = scopes if type(scopes) is tuple else tuple(scopes)
+    granted = claims.scopes
+    if match == "all" and all(s in granted for s in required):
+        return
     lacking = missing_scopes(claims.scopes, required, match)
     if lacking:
         if match == "any":
