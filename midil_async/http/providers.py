@@ -24,6 +24,7 @@ from midil_common.auth.oauth import (
     cognito_token_url,
     parse_token_response,
 )
+from midil_common.auth.service_settings import client_credentials_kwargs, cognito_client_kwargs
 from midil_common.auth.tokens import AccessToken
 from midil_common.errors import ConfigError, TokenRequestError, TransportError
 from midil_common.http.prepare import TimeoutInput
@@ -87,31 +88,7 @@ class ClientCredentialsProvider:
 
         ``token_url`` wins over ``cognito_domain``; a missing value raises ``ConfigError`` naming it.
         """
-        if settings is None:
-            from midil_common.settings import load_settings
-
-            settings = load_settings()
-        section = settings.service_auth
-        client_id, secret = _required_credentials(section.client_id, section.client_secret)
-        if section.token_url:
-            token_url = section.token_url
-        elif section.cognito_domain:
-            token_url = cognito_token_url(section.cognito_domain)
-        else:
-            raise ConfigError(
-                "MIDIL_SERVICE_AUTH__TOKEN_URL or MIDIL_SERVICE_AUTH__COGNITO_DOMAIN is required",
-                variable="MIDIL_SERVICE_AUTH__TOKEN_URL",
-            )
-        return ClientCredentialsProvider(
-            token_url,
-            client_id,
-            secret,
-            scope=section.scope or None,
-            audience=section.audience,
-            resource=section.resource,
-            auth_method=section.auth_method,
-            refresh_leeway=section.refresh_leeway,
-        )
+        return ClientCredentialsProvider(**client_credentials_kwargs(settings))
 
     @property
     def token_url(self) -> str:
@@ -223,24 +200,7 @@ class CognitoClientCredentialsAuthenticator(ClientCredentialsProvider):
         cls, settings: MidilSettings | None = None
     ) -> CognitoClientCredentialsAuthenticator:
         """The preset configured by ``MIDIL_SERVICE_AUTH__COGNITO_DOMAIN``, ``__CLIENT_ID``, ..."""
-        if settings is None:
-            from midil_common.settings import load_settings
-
-            settings = load_settings()
-        section = settings.service_auth
-        client_id, secret = _required_credentials(section.client_id, section.client_secret)
-        if not section.cognito_domain:
-            raise ConfigError(
-                "MIDIL_SERVICE_AUTH__COGNITO_DOMAIN is required",
-                variable="MIDIL_SERVICE_AUTH__COGNITO_DOMAIN",
-            )
-        return cls(
-            client_id,
-            secret,
-            section.cognito_domain,
-            scope=section.scope or None,
-            refresh_leeway=section.refresh_leeway,
-        )
+        return cls(**cognito_client_kwargs(settings))
 
 
 class StaticTokenProvider:
@@ -282,17 +242,3 @@ class APIKeyProvider:
 
     async def invalidate(self) -> None:
         """Nothing to refresh: the key stays what it is."""
-
-
-def _required_credentials(client_id: str | None, secret: object) -> tuple[str, str]:
-    if not client_id:
-        raise ConfigError(
-            "MIDIL_SERVICE_AUTH__CLIENT_ID is required", variable="MIDIL_SERVICE_AUTH__CLIENT_ID"
-        )
-    value = secret.get_secret_value() if hasattr(secret, "get_secret_value") else None
-    if not isinstance(value, str) or not value:
-        raise ConfigError(
-            "MIDIL_SERVICE_AUTH__CLIENT_SECRET is required",
-            variable="MIDIL_SERVICE_AUTH__CLIENT_SECRET",
-        )
-    return client_id, value
