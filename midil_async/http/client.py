@@ -21,7 +21,13 @@ from midil_common.errors import TransportError
 from midil_common.http.body import FilesInput
 from midil_common.http.hooks import HeaderHook
 from midil_common.http.prepare import ClientConfig, PreparedRequest, TimeoutInput
-from midil_common.http.retry import Reauthenticate, Retry, RetryPolicy, Stop
+from midil_common.http.retry import (
+    Reauthenticate,
+    Retry,
+    RetryPolicy,
+    Stop,
+    credentials_still_current,
+)
 from midil_common.http.types import Headers, HeadersInput, Request, Response, Timeout
 from midil_common.http.urls import ParamsInput
 
@@ -117,6 +123,7 @@ class HttpClient:
             header_hooks=header_hooks,
         )
         self._auth = auth
+        self._auth_lock = asyncio.Lock()
         self._budget = self._config.retry.new_budget()
         self._rng = random.Random()
         self._transport = Transport(
@@ -199,12 +206,12 @@ class HttpClient:
             can_reauthenticate=self._auth is not None,
         )
         while True:
-            outcome = await self._attempt(prepared, attempts.remaining(time.monotonic()))
+            outcome, used = await self._attempt(prepared, attempts.remaining(time.monotonic()))
             step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Retry):
                 await asyncio.sleep(step.sleep)
             elif isinstance(step, Reauthenticate):
-                await self._invalidate()
+                await self._invalidate(used)
             else:
                 return attempts.finish(outcome, raise_for_status=raise_for_status)
 
@@ -411,7 +418,7 @@ class HttpClient:
             can_reauthenticate=self._auth is not None,
         )
         while True:
-            opened = await self._open(prepared, attempts.remaining(time.monotonic()))
+            opened, used = await self._open(prepared, attempts.remaining(time.monotonic()))
             outcome = opened if isinstance(opened, TransportError) else _head(opened[0], opened[1])
             step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Stop):
@@ -421,7 +428,7 @@ class HttpClient:
             if isinstance(step, Retry):
                 await asyncio.sleep(step.sleep)
             else:
-                await self._invalidate()
+                await self._invalidate(used)
         if isinstance(opened, TransportError):
             raise opened
         streaming = StreamingResponse(opened[1], opened[0])
@@ -437,14 +444,19 @@ class HttpClient:
     async def _auth_headers(self) -> dict[str, str] | None:
         return await self._auth.get_headers() if self._auth is not None else None
 
-    async def _invalidate(self) -> None:
-        if self._auth is not None:
-            await self._auth.invalidate()
+    async def _invalidate(self, used: dict[str, str] | None) -> None:
+        if self._auth is None:
+            return
+        # Serialised so that requests refused together invalidate once (see the core function).
+        async with self._auth_lock:
+            if credentials_still_current(used, await self._auth.get_headers()):
+                await self._auth.invalidate()
 
     async def _attempt(
         self, prepared: PreparedRequest, remaining: float | None
-    ) -> Response | TransportError:
-        """One attempt: send, follow the redirects the core allows, return the outcome."""
+    ) -> tuple[Response | TransportError, dict[str, str] | None]:
+        """One attempt: send, follow the redirects the core allows; the outcome and the auth
+        headers it was sent with."""
         auth_headers = await self._auth_headers()
         request = self._config.authorize(prepared, auth_headers, remaining=remaining)
         try:
@@ -459,12 +471,12 @@ class HttpClient:
                 request = nxt
                 response = await self._transport.send(request)
         except TransportError as exc:
-            return exc
-        return response
+            return exc, auth_headers
+        return response, auth_headers
 
     async def _open(
         self, prepared: PreparedRequest, remaining: float | None
-    ) -> tuple[Request, httpx.Response] | TransportError:
+    ) -> tuple[tuple[Request, httpx.Response] | TransportError, dict[str, str] | None]:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
         auth_headers = await self._auth_headers()
         request = self._config.authorize(prepared, auth_headers, remaining=remaining)
@@ -486,8 +498,8 @@ class HttpClient:
                 request = nxt
                 raw = await self._transport.open(request)
         except TransportError as exc:
-            return exc
-        return request, raw
+            return exc, auth_headers
+        return (request, raw), auth_headers
 
     # ------------------------------------------------------------------------------ lifecycle
 

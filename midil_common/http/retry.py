@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -47,6 +47,7 @@ __all__ = [
     "RetryBudget",
     "RetryPolicy",
     "Stop",
+    "credentials_still_current",
 ]
 
 logger = logging.getLogger("midil.http")
@@ -104,6 +105,18 @@ class Reauthenticate:
 
 
 Decision = Retry | Stop
+
+
+def credentials_still_current(
+    used: Mapping[str, str] | None, current: Mapping[str, str] | None
+) -> bool:
+    """After a 401: should the provider be invalidated?
+
+    Only when it would still hand out the credentials that were refused. When concurrent requests
+    are refused together, the first one invalidates and fetches fresh credentials; the others then
+    find them changed and simply repeat, so one refusal costs one token request, not one per request.
+    """
+    return dict(used or {}) == dict(current or {})
 
 
 class RetryBudget:

@@ -20,7 +20,13 @@ from midil_common.errors import TransportError
 from midil_common.http.body import FilesInput
 from midil_common.http.hooks import HeaderHook
 from midil_common.http.prepare import ClientConfig, PreparedRequest, TimeoutInput
-from midil_common.http.retry import Reauthenticate, Retry, RetryPolicy, Stop
+from midil_common.http.retry import (
+    Reauthenticate,
+    Retry,
+    RetryPolicy,
+    Stop,
+    credentials_still_current,
+)
 from midil_common.http.types import Headers, HeadersInput, Request, Response, Timeout
 from midil_common.http.urls import ParamsInput
 from midil_sync._transport import Transport, iter_capped
@@ -116,6 +122,7 @@ class HttpClient:
             header_hooks=header_hooks,
         )
         self._auth = auth
+        self._auth_lock = threading.Lock()
         self._budget = self._config.retry.new_budget()
         self._lock = threading.Lock()
         self._rng = random.Random()
@@ -199,13 +206,13 @@ class HttpClient:
             can_reauthenticate=self._auth is not None,
         )
         while True:
-            outcome = self._attempt(prepared, attempts.remaining(time.monotonic()))
+            outcome, used = self._attempt(prepared, attempts.remaining(time.monotonic()))
             with self._lock:
                 step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Retry):
                 time.sleep(step.sleep)
             elif isinstance(step, Reauthenticate):
-                self._invalidate()
+                self._invalidate(used)
             else:
                 return attempts.finish(outcome, raise_for_status=raise_for_status)
 
@@ -412,7 +419,7 @@ class HttpClient:
             can_reauthenticate=self._auth is not None,
         )
         while True:
-            opened = self._open(prepared, attempts.remaining(time.monotonic()))
+            opened, used = self._open(prepared, attempts.remaining(time.monotonic()))
             outcome = opened if isinstance(opened, TransportError) else _head(opened[0], opened[1])
             with self._lock:
                 step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
@@ -423,7 +430,7 @@ class HttpClient:
             if isinstance(step, Retry):
                 time.sleep(step.sleep)
             else:
-                self._invalidate()
+                self._invalidate(used)
         if isinstance(opened, TransportError):
             raise opened
         streaming = StreamingResponse(opened[1], opened[0])
@@ -439,14 +446,19 @@ class HttpClient:
     def _auth_headers(self) -> dict[str, str] | None:
         return self._auth.get_headers() if self._auth is not None else None
 
-    def _invalidate(self) -> None:
-        if self._auth is not None:
-            self._auth.invalidate()
+    def _invalidate(self, used: dict[str, str] | None) -> None:
+        if self._auth is None:
+            return
+        # Serialised so that requests refused together invalidate once (see the core function).
+        with self._auth_lock:
+            if credentials_still_current(used, self._auth.get_headers()):
+                self._auth.invalidate()
 
     def _attempt(
         self, prepared: PreparedRequest, remaining: float | None
-    ) -> Response | TransportError:
-        """One attempt: send, follow the redirects the core allows, return the outcome."""
+    ) -> tuple[Response | TransportError, dict[str, str] | None]:
+        """One attempt: send, follow the redirects the core allows; the outcome and the auth
+        headers it was sent with."""
         auth_headers = self._auth_headers()
         request = self._config.authorize(prepared, auth_headers, remaining=remaining)
         try:
@@ -461,12 +473,12 @@ class HttpClient:
                 request = nxt
                 response = self._transport.send(request)
         except TransportError as exc:
-            return exc
-        return response
+            return exc, auth_headers
+        return response, auth_headers
 
     def _open(
         self, prepared: PreparedRequest, remaining: float | None
-    ) -> tuple[Request, requests.Response] | TransportError:
+    ) -> tuple[tuple[Request, requests.Response] | TransportError, dict[str, str] | None]:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
         auth_headers = self._auth_headers()
         request = self._config.authorize(prepared, auth_headers, remaining=remaining)
@@ -488,8 +500,8 @@ class HttpClient:
                 request = nxt
                 raw = self._transport.open(request)
         except TransportError as exc:
-            return exc
-        return request, raw
+            return exc, auth_headers
+        return (request, raw), auth_headers
 
     # ------------------------------------------------------------------------------ lifecycle
 
