@@ -29,4 +29,4 @@ def test_the_end_to_end_demo_runs_and_shows_accepted_and_refused_cases() -> None
     assert 'error="invalid_token"' in out and 'error="insufficient_scope"' in out
     assert "bad sort parameter: 400" in out
     # No secret or token leaks into the output.
-    assert "s3cret" not in out and "eyJ" not in out
+    assert "billing-secret" not in out and "eyJ" not in out
