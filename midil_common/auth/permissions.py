@@ -58,9 +58,23 @@ class PermissionPolicy:
         granted = self.permissions(claims)
         return bool({f"{resource}:{action}", f"{resource}:*", f"*:{action}", "*:*"} & granted)
 
+    def scopes_for(self, resource: str, action: str) -> tuple[str, ...]:
+        """The scopes that would grant ``resource:action``, for the ``scope`` of a 403 challenge.
+
+        The mapped scopes first (sorted), then the permission itself when scopes shaped
+        ``resource:action`` count as permissions. Groups are not scopes and are not listed.
+        """
+        wanted = {f"{resource}:{action}", f"{resource}:*", f"*:{action}", "*:*"}
+        mapped = sorted(scope for scope, granted in self._scopes.items() if granted & wanted)
+        if self.scopes_as_permissions:
+            mapped.append(f"{resource}:{action}")
+        return tuple(dict.fromkeys(mapped))
+
     def require(self, claims: TokenClaims, resource: str, action: str) -> None:
         """Raise ``PermissionDeniedError`` unless the claims grant ``resource:action``."""
         if not self.check(claims, resource, action):
             raise PermissionDeniedError(
-                f"permission {resource}:{action} is required", permission=f"{resource}:{action}"
+                f"permission {resource}:{action} is required",
+                required_scopes=self.scopes_for(resource, action),
+                permission=f"{resource}:{action}",
             )

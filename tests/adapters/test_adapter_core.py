@@ -373,6 +373,14 @@ def test_check_scopes_and_permission_with_real_claims() -> None:
     with pytest.raises(PermissionDeniedError) as info:
         check_permission(claims, strict, "a", "read")
     assert info.value.required_scopes == ()
+    mapped = PermissionPolicy(scopes={"orders.rw": ["orders:*"], "admin": ["*:*"], "x": ["y:z"]})
+    with pytest.raises(PermissionDeniedError) as info:
+        check_permission(claims, mapped, "orders", "write")
+    # The challenge names every scope that would have granted the permission.
+    assert info.value.required_scopes == ("admin", "orders.rw", "orders:write")
+    with pytest.raises(PermissionDeniedError) as info:
+        mapped.require(claims, "orders", "write")
+    assert info.value.required_scopes == ("admin", "orders.rw", "orders:write")
 
 
 def test_jsonapi_helpers() -> None:
