@@ -7,11 +7,14 @@ a body read no further than ``max_body_size``, and every library exception mappe
 
 from __future__ import annotations
 
+import os
 import time
+import urllib.request
 from typing import Any
 
 import requests
 import requests.adapters
+import requests.auth
 import urllib3.exceptions
 
 from midil_common.errors import ConnectError, ResponseTooLargeError, TimeoutError, TransportError
@@ -21,6 +24,13 @@ from midil_common.http.urls import url_host
 __all__ = ["Transport"]
 
 _CHUNK = 64 * 1024
+
+
+class _NoNetrc(requests.auth.AuthBase):
+    """Leaves requests unchanged; as the session's auth it stops requests reading ~/.netrc."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
 
 
 class Transport:
@@ -40,8 +50,19 @@ class Transport:
         )
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        # Environment proxies only when no explicit proxy was given, as httpx does.
-        self._session.trust_env = proxy is None
+        # Environment proxies only when no explicit proxy was given, as httpx does, and read once
+        # here as httpx does: with trust_env, requests scans every environment variable twice and
+        # looks for ~/.netrc on each request. It keeps trust_env only when the environment names
+        # proxies, for its per-request NO_PROXY handling.
+        env_proxies = urllib.request.getproxies() if proxy is None else {}
+        self._session.trust_env = bool(env_proxies)
+        if self._session.trust_env:
+            # httpx never applies ~/.netrc credentials on its own; neither does this shell.
+            self._session.auth = _NoNetrc()
+        elif proxy is None and verify is True:
+            verify = (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            )
         # Passed on every request too: with trust_env, requests lets REQUESTS_CA_BUNDLE override a
         # session-level CA bundle (psf/requests#3829), and a pinned CA must win over the environment.
         self._verify = verify
