@@ -192,15 +192,18 @@ def _handle_http_exception(exc: HTTPException) -> Response:
 
 def _authenticate(optional: bool) -> TokenClaims | None:
     """Verify the request's token once per request; the result is kept on ``g``."""
-    cached = g.get("_midil_claims", _UNSET)
+    # Each context-local proxy access costs a context-variable lookup: resolve them once.
+    ctx_g = cast(Any, g)._get_current_object()
+    cached = ctx_g.get("_midil_claims", _UNSET)
     if cached is not _UNSET and (cached is not None or optional):
         return cast("TokenClaims | None", cached)
     state = _state()
+    req = cast(Any, request)._get_current_object()
     # Cookies are parsed only when a cookie source is configured.
-    get_cookie = request.cookies.get if state.options.source.cookie else None
-    token = state.options.token(request.headers.get, get_cookie, optional=optional)
+    get_cookie = req.cookies.get if state.options.source.cookie else None
+    token = state.options.token(req.headers.get, get_cookie, optional=optional)
     claims = None if token is None else state.authorizer.verify(token)
-    g._midil_claims = claims
+    ctx_g._midil_claims = claims
     return claims
 
 
