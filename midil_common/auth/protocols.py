@@ -16,7 +16,6 @@ class Authorizer(Protocol):
 
     def verify(self, token: str) -> TokenClaims:
         """Return the verified claims or raise an ``InvalidTokenError`` subclass."""
-        ...
 
 
 @runtime_checkable
@@ -25,7 +24,6 @@ class AsyncAuthorizer(Protocol):
 
     async def verify(self, token: str) -> TokenClaims:
         """Return the verified claims or raise an ``InvalidTokenError`` subclass."""
-        ...
 
 
 @runtime_checkable
@@ -34,11 +32,9 @@ class AuthProvider(Protocol):
 
     def get_headers(self) -> dict[str, str]:
         """Headers to add to a request, such as ``Authorization``."""
-        ...
 
     def invalidate(self) -> None:
         """Forget cached credentials, so the next call fetches fresh ones (after a 401)."""
-        ...
 
 
 @runtime_checkable
@@ -47,8 +43,6 @@ class AsyncAuthProvider(Protocol):
 
     async def get_headers(self) -> dict[str, str]:
         """Headers to add to a request, such as ``Authorization``."""
-        ...
 
     async def invalidate(self) -> None:
         """Forget cached credentials, so the next call fetches fresh ones (after a 401)."""
-        ...

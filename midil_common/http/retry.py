@@ -73,7 +73,6 @@ class Random(Protocol):
 
     def random(self) -> float:
         """A float in ``[0, 1)``."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
