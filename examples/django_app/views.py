@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
-from typing import Any
 
+from articles import QUERY_RULES, article_document, articles_document, created_document
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import View
 from rest_framework import viewsets
 from rest_framework.request import Request
 
 from midil_common.auth import PermissionPolicy
-from midil_common.errors import InvalidDocumentError
 from midil_common.jsonapi import CreateDocument
 from midil_sync.django import (
     jsonapi_query,
@@ -25,74 +23,8 @@ from midil_sync.django import (
 from midil_sync.django.drf import HasScopes
 
 POLICY = PermissionPolicy(groups={"editors": ["articles:*"]})
-
-PEOPLE = {"1": {"name": "Ada"}, "2": {"name": "Grace"}}
-ARTICLES = [
-    {
-        "id": "1",
-        "title": "JSON:API in practice",
-        "body": "...",
-        "created": "2024-01-02",
-        "author": "1",
-    },
-    {"id": "2", "title": "Bearer tokens", "body": "...", "created": "2024-03-04", "author": "2"},
-    {"id": "3", "title": "Async Python", "body": "...", "created": "2023-12-24", "author": "1"},
-]
-QUERY_RULES: dict[str, Any] = {
-    "allowed_include": {"author"},
-    "allowed_sort": {"title", "created"},
-    "allowed_fields": {"articles": {"title", "body", "created", "author"}, "people": {"name"}},
-    "allowed_filters": set(),
-    "max_page_size": 50,
-    "default_page_size": 10,
-}
-_ids = itertools.count(len(ARTICLES) + 1)
-
-# Thread idents of the last async request, so the tests can see where the work ran.
+# The thread the async view last ran on (the tests check it is the event loop's).
 LAST_ASYNC_THREAD: dict[str, int] = {}
-
-
-def articles_document(query: Any, base_url: str) -> dict[str, Any]:
-    """A compound document for a JSON:API query (sort, sparse fieldsets, include, pagination)."""
-    rows = list(ARTICLES)
-    for key in reversed(list(query.sort)):
-        rows.sort(key=lambda a, f=key.field: a[f], reverse=key.descending)
-    size = query.page.size or QUERY_RULES["default_page_size"]
-    number = query.page.number or 1
-    page = rows[(number - 1) * size : number * size]
-    article_fields = query.fields.get("articles")
-    people_fields = query.fields.get("people")
-
-    def resource(article: dict[str, Any]) -> dict[str, Any]:
-        attrs = {k: article[k] for k in ("title", "body", "created")}
-        if article_fields is not None:
-            attrs = {k: v for k, v in attrs.items() if k in article_fields}
-        res: dict[str, Any] = {"type": "articles", "id": article["id"], "attributes": attrs}
-        if article_fields is None or "author" in article_fields:
-            res["relationships"] = {"author": {"data": {"type": "people", "id": article["author"]}}}
-        return res
-
-    doc: dict[str, Any] = {
-        "data": [resource(a) for a in page],
-        "meta": {"total": len(rows)},
-        "links": {"self": f"{base_url}?page[number]={number}&page[size]={size}"},
-    }
-    if number * size < len(rows):
-        doc["links"]["next"] = f"{base_url}?page[number]={number + 1}&page[size]={size}"
-    if "author" in (query.include or ()):
-        doc["included"] = [
-            {
-                "type": "people",
-                "id": pid,
-                "attributes": {
-                    k: v
-                    for k, v in PEOPLE[pid].items()
-                    if people_fields is None or k in people_fields
-                },
-            }
-            for pid in sorted({a["author"] for a in page})
-        ]
-    return doc
 
 
 def health(request: HttpRequest) -> HttpResponse:
@@ -110,20 +42,7 @@ def _list_articles(request: HttpRequest) -> HttpResponse:
 @jsonapi_view
 def _create_article(request: HttpRequest) -> HttpResponse:
     document = CreateDocument.model_validate_json(request.body)
-    if document.data.type != "articles":
-        raise InvalidDocumentError("only articles can be created here", status=409)
-    attributes = dict(document.data.attributes or {})
-    new_id = str(next(_ids))
-    return jsonapi_response(
-        {
-            "data": {
-                "type": "articles",
-                "id": new_id,
-                "attributes": {"title": attributes.get("title")},
-            }
-        },
-        status=201,
-    )
+    return jsonapi_response(created_document(document), status=201)
 
 
 def articles(request: HttpRequest) -> HttpResponse:
@@ -137,13 +56,10 @@ class ArticleView(View):
     """A class-based view: the decorator guards every method; DELETE also needs a permission."""
 
     def get(self, request: HttpRequest, article_id: str) -> HttpResponse:
-        found = [a for a in ARTICLES if a["id"] == article_id]
-        if not found:
+        document = article_document(article_id)
+        if document is None:
             return jsonapi_response({"errors": [{"status": "404", "title": "Not Found"}]}, 404)
-        a = found[0]
-        return jsonapi_response(
-            {"data": {"type": "articles", "id": a["id"], "attributes": {"title": a["title"]}}}
-        )
+        return jsonapi_response(document)
 
     @require_permission("articles", "delete")
     def delete(self, request: HttpRequest, article_id: str) -> HttpResponse:
