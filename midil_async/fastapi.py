@@ -269,11 +269,14 @@ def require_permission(
 
 
 class AuthMiddleware:
-    """Pure ASGI middleware: verifies every HTTP request outside ``excluded_paths`` and sets
-    ``request.state.claims``; answers 401/403/503 itself with a JSON:API error document.
+    """Pure ASGI middleware: verifies every HTTP request and websocket handshake outside
+    ``excluded_paths`` and sets ``request.state.claims`` (``websocket.state.claims``); answers
+    401/403/503 itself with a JSON:API error document.
 
-    CORS preflight requests pass untouched; so do non-HTTP scopes (lifespan, websockets).
-    ``optional=True`` lets requests without a token through with ``claims = None``.
+    A refused websocket handshake gets that same HTTP answer where the server supports the ASGI
+    websocket denial response, and is closed with code 1008 (policy violation) elsewhere; the app
+    never sees it. CORS preflight requests and lifespan events pass untouched. ``optional=True``
+    lets requests without a token through with ``claims = None``.
     """
 
     def __init__(
@@ -300,8 +303,9 @@ class AuthMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Authenticate an HTTP request, then call the wrapped app."""
-        if scope["type"] != "http":
+        """Authenticate an HTTP request or websocket handshake, then call the wrapped app."""
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -310,8 +314,10 @@ class AuthMiddleware:
             cookies = cookie_parser(headers.get("cookie", ""))
             get_cookie = cookies.get
         claims = None
+        # A websocket handshake is a GET: excluded paths and optional auth apply the same way.
+        method = scope["method"] if kind == "http" else "GET"
         try:
-            plan = self.options.plan(scope["method"], scope["path"], headers.get, get_cookie)
+            plan = self.options.plan(method, scope["path"], headers.get, get_cookie)
             if plan.token is not None:
                 claims = await self.authorizer.verify(plan.token)
         except MidilError as exc:
@@ -320,10 +326,29 @@ class AuthMiddleware:
                 log.warning(
                     "request refused", extra={"error": type(exc).__name__, "status": err.status}
                 )
-            await _as_response(err)(scope, receive, send)
+            if kind == "http":
+                await _as_response(err)(scope, receive, send)
+            else:
+                await _refuse_websocket(err, scope, receive, send)
             return
         scope.setdefault("state", {})["claims"] = claims
         await self.app(scope, receive, send)
+
+
+async def _refuse_websocket(err: ErrorResponse, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a refused handshake over HTTP when the server can, else close it (1008)."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return  # the client is already gone
+    if "websocket.http.response" in scope.get("extensions", {}):
+        raw_headers = [(b"content-type", err.content_type.encode("latin-1"))]
+        raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in err.headers]
+        await send(
+            {"type": "websocket.http.response.start", "status": err.status, "headers": raw_headers}
+        )
+        await send({"type": "websocket.http.response.body", "body": err.body()})
+    else:
+        await send({"type": "websocket.close", "code": 1008})
 
 
 def _rules(**kwargs: Any) -> QueryRules:
