@@ -16,19 +16,14 @@ from typing import Any
 
 from midil_async._transport import Transport
 from midil_common.auth.claims import TokenClaims
-from midil_common.auth.cognito import (
-    CognitoRules,
-    check_cognito_claims,
-    cognito_issuer,
-    cognito_jwks_url,
-)
 from midil_common.auth.discovery import DEFAULT_FETCH_TIMEOUT
-from midil_common.auth.jwks_cache import Fetch, JWKSCache
-from midil_common.auth.jws import DEFAULT_MAX_TOKEN_SIZE, unverified_issuer
-from midil_common.auth.policy import DEFAULT_ALGORITHMS, VerificationPolicy
+from midil_common.auth.jwks_cache import Fetch
+from midil_common.auth.jws import DEFAULT_MAX_TOKEN_SIZE
+from midil_common.auth.policy import DEFAULT_ALGORITHMS
+from midil_common.auth.presets import cognito_verifier, jwt_verifier, pick_by_issuer
 from midil_common.auth.settings import cognito_kwargs, jwt_kwargs
 from midil_common.auth.verifier import RefreshRound, TokenVerifier
-from midil_common.errors import InvalidIssuerError, JWKSFetchError, TransportError
+from midil_common.errors import JWKSFetchError, TransportError
 from midil_common.http.types import Timeout
 from midil_common.settings import AuthSettings
 
@@ -172,22 +167,20 @@ class JWTAuthorizer(_Shell):
         max_stale: float = 86400.0,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
     ) -> None:
-        policy = VerificationPolicy.build(
+        self._core = jwt_verifier(
             issuer,
             audience=audience,
+            jwks_url=jwks_url,
             algorithms=algorithms,
             leeway=leeway,
             required_claims=required_claims,
             token_type=token_type,
-            max_token_size=max_token_size,
-        )
-        cache = JWKSCache(ttl=cache_ttl, cooldown=cooldown, max_stale=max_stale)
-        self._core = TokenVerifier(
-            policy,
-            jwks_url=jwks_url,
             jwks=jwks,
-            cache=cache,
+            max_token_size=max_token_size,
             token_cache_size=token_cache_size,
+            cache_ttl=cache_ttl,
+            cooldown=cooldown,
+            max_stale=max_stale,
             timeout=timeout,
         )
         self._start_shell()
@@ -225,20 +218,17 @@ class CognitoJWTAuthorizer(_Shell):
         token_cache_size: int = 0,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
     ) -> None:
-        rules = CognitoRules.build(token_use, client_ids, groups)
-        policy = VerificationPolicy.build(
-            cognito_issuer(user_pool_id, region),
-            audience=rules.client_ids if token_use == "id" else None,
-            algorithms=algorithms,
-            leeway=leeway,
-        )
-        self.rules = rules
-        self._core = TokenVerifier(
-            policy,
-            jwks_url=jwks_url or cognito_jwks_url(user_pool_id, region),
+        self._core, self.rules = cognito_verifier(
+            user_pool_id,
+            region,
+            client_ids=client_ids,
+            token_use=token_use,
+            groups=groups,
+            jwks_url=jwks_url,
             jwks=jwks,
+            leeway=leeway,
+            algorithms=algorithms,
             token_cache_size=token_cache_size,
-            extra_check=lambda claims: check_cognito_claims(claims, rules),
             timeout=timeout,
         )
         self._start_shell()
@@ -267,10 +257,7 @@ class MultiIssuerAuthorizer:
         return tuple(self._by_issuer)
 
     def _pick(self, token: str) -> JWTAuthorizer | CognitoJWTAuthorizer:
-        authorizer = self._by_issuer.get(unverified_issuer(token, self._max_size))
-        if authorizer is None:
-            raise InvalidIssuerError("the token's issuer is not accepted")
-        return authorizer
+        return pick_by_issuer(self._by_issuer, token, self._max_size)
 
     async def verify(self, token: str) -> TokenClaims:
         """Verify ``token`` with the authorizer of its issuer."""
