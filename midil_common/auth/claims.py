@@ -14,7 +14,6 @@ __all__ = ["TokenClaims"]
 
 _EMPTY: frozenset[str] = frozenset()
 _STR_CLAIMS = ("sub", "iss", "client_id", "token_use", "username", "cognito:username")
-_setattr = object.__setattr__
 
 
 def _opt_time(payload: Mapping[str, Any], name: str) -> float | None:
@@ -118,10 +117,9 @@ class TokenClaims(BaseModel):
         else:
             audience = () if aud is None else _str_list(aud, "aud")
         # Every field is checked here, so validation would only cost time on the hot path.
-        claims = cls.__new__(cls)
-        _setattr(
+        claims = _new(cls)
+        _set_dict(
             claims,
-            "__dict__",
             {
                 "sub": sub,
                 "iss": iss,
@@ -137,9 +135,9 @@ class TokenClaims(BaseModel):
                 "raw": raw,
             },
         )
-        _setattr(claims, "__pydantic_fields_set__", _ALL_FIELDS)
-        _setattr(claims, "__pydantic_extra__", None)
-        _setattr(claims, "__pydantic_private__", None)
+        _set_fields_set(claims, _ALL_FIELDS)
+        _set_extra(claims, None)
+        _set_private(claims, None)
         return claims
 
     def has_scopes(self, *scopes: str) -> bool:
@@ -160,3 +158,9 @@ class TokenClaims(BaseModel):
 
 
 _ALL_FIELDS = set(TokenClaims.model_fields)
+# BaseModel's slot descriptors, called directly: cheaper than object.__setattr__ by name.
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__

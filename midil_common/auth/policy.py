@@ -197,21 +197,29 @@ def validate_claims(
     for name in policy.required_claims:
         if name not in payload:
             raise InvalidClaimError(f"the token has no {name!r} claim", claim=name)
-    iss = payload.get("iss")
-    if type(iss) is not str or iss != policy.issuer:
+    get = payload.get
+    iss = get("iss")
+    if iss != policy.issuer or type(iss) is not str:
         raise InvalidIssuerError("the token's issuer is not the expected one")
+    # Integer times (the usual case) need no further check; the rest go through _number.
+    exp = get("exp")
+    if type(exp) is not int:
+        exp = _number(payload, "exp")
+    iat = get("iat")
+    if type(iat) is not int:
+        iat = _number(payload, "iat")
+    nbf = get("nbf")
+    if type(nbf) is not int:
+        nbf = _number(payload, "nbf")
     leeway = policy.leeway
-    exp = _number(payload, "exp")
     if exp is not None and now >= exp + leeway:
         raise TokenExpiredError("the token has expired")
-    nbf = _number(payload, "nbf")
     if nbf is not None and nbf > now + leeway:
         raise TokenNotYetValidError("the token is not valid yet")
-    iat = _number(payload, "iat")
     if iat is not None and iat > now + leeway:
         raise TokenNotYetValidError("the token was issued in the future")
     if policy.audience:
-        aud = payload.get("aud")
+        aud = get("aud")
         if type(aud) is str:
             ok = aud in policy._audience_set
         elif type(aud) is list:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from midil_common.auth import JWKSCache, KeySet, VerificationPolicy, parse_token, verify_token
+from midil_common.auth import JWKSCache, KeySet, VerificationPolicy, jws, parse_token, verify_token
 from midil_common.errors import (
     InvalidAudienceError,
     InvalidClaimError,
@@ -157,6 +157,43 @@ def test_structurally_bad_tokens(shell: Any, local_issuer: LocalIssuer, token: A
     with pytest.raises(MalformedTokenError):
         shell.verify(authorizer, token)
     assert local_issuer.request_count() == 0
+
+
+@pytest.mark.parametrize("segment", [0, 1, 2])
+@pytest.mark.parametrize("char", ["+", "/", "=", " ", "!", "\x7f", "\n"])
+def test_characters_outside_base64url_in_any_segment_are_malformed(
+    shell: Any, local_issuer: LocalIssuer, segment: int, char: str
+) -> None:
+    authorizer = shell.jwt(local_issuer.url, audience=AUD)
+    parts = local_issuer.mint(aud=AUD).split(".")
+    parts[segment] = parts[segment][:8] + char + parts[segment][9:]  # same length
+    with pytest.raises(MalformedTokenError):
+        shell.verify(authorizer, ".".join(parts))
+    assert local_issuer.request_count() == 0  # refused before any key lookup
+
+
+_BASE64URL = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_DECODERS = [jws._b64decode, jws._b64decode_portable]  # the second is the one Python 3.10 uses
+
+
+@given(st.binary(max_size=300))
+def test_base64url_decoders_round_trip(data: bytes) -> None:
+    segment = base64.urlsafe_b64encode(data).rstrip(b"=")
+    for decode in _DECODERS:
+        assert decode(segment, "segment") == data
+
+
+@given(st.binary(max_size=64) | st.text(alphabet="AZaz09-_+/= !.", max_size=64).map(str.encode))
+def test_base64url_decoders_agree_and_refuse_foreign_bytes(data: bytes) -> None:
+    outcomes = []
+    for decode in _DECODERS:
+        try:
+            outcomes.append(decode(data, "segment"))
+        except MalformedTokenError:
+            outcomes.append(None)
+    assert outcomes[0] == outcomes[1]
+    if outcomes[0] is not None:
+        assert set(data) <= _BASE64URL and len(data) % 4 != 1
 
 
 def test_duplicate_header_members_are_refused(local_issuer: LocalIssuer) -> None:
