@@ -12,14 +12,12 @@ check alone costs inside a request, where caches are cold and it costs far more 
 """
 
 import base64
-import gc
 import pathlib
 import sys
-import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from harness import Figure, print_figures
+from harness import Figure, alternating, print_figures
 
 from midil_common.testing import LocalIssuer
 
@@ -226,42 +224,10 @@ def fastapi_pair(
     return call("/open"), call("/protected"), call("/ceiling"), client
 
 
-def paired(
-    open_run: Callable[[], Any],
-    protected_run: Callable[[], Any],
-    *,
-    rounds: int = 12,
-    min_time: float = 0.15,
-) -> tuple[float, float]:
-    """Best seconds per request of each, measured in alternating batches.
-
-    The machine is shared: alternating batches expose both endpoints to the same background load,
-    and the best batch of each is the least disturbed one.
-    """
-    number = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(number):
-            open_run()
-        took = time.perf_counter() - start
-        if took >= min_time / 4:
-            break
-        number *= 2
-    number = max(1, int(number * min_time / took))
-    best = [float("inf"), float("inf")]
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(rounds):
-            for index, run in enumerate((open_run, protected_run)):
-                start = time.perf_counter()
-                for _ in range(number):
-                    run()
-                best[index] = min(best[index], (time.perf_counter() - start) / number)
-    finally:
-        if gc_was:
-            gc.enable()
-    return best[0], best[1]
+def paired(open_run: Callable[[], Any], protected_run: Callable[[], Any]) -> tuple[float, float]:
+    """Best seconds per request of each, measured in alternating batches."""
+    anchor, ours = alternating([open_run, protected_run], rounds=12, min_time=0.15)
+    return anchor, ours
 
 
 def main() -> None:

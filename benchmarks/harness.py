@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Figure", "per_call", "print_figures"]
+__all__ = ["Figure", "alternating", "per_call", "print_figures"]
 
 
 def per_call(fn: Callable[[], object], *, repeat: int = 5, min_time: float = 0.2) -> float:
@@ -31,6 +31,43 @@ def per_call(fn: Callable[[], object], *, repeat: int = 5, min_time: float = 0.2
             for _ in range(number):
                 fn()
             best = min(best, (time.perf_counter() - start) / number)
+    finally:
+        if gc_was:
+            gc.enable()
+    return best
+
+
+def alternating(
+    fns: list[Callable[[], object]], *, rounds: int = 10, min_time: float = 0.1
+) -> list[float]:
+    """Best seconds per call of each of ``fns``, measured in alternating batches.
+
+    The machine is shared: alternating batches expose every function to the same background load,
+    so a slow spell cannot land on one side of a ratio only; the best batch of each is the least
+    disturbed one. Each batch runs about ``min_time`` seconds.
+    """
+    numbers = []
+    for fn in fns:
+        number = 1
+        while True:
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            took = time.perf_counter() - start
+            if took >= min_time / 4 or number >= 1 << 20:
+                break
+            number *= 2
+        numbers.append(max(1, int(number * (min_time / max(took, 1e-9)))))
+    best = [float("inf")] * len(fns)
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for index, (fn, number) in enumerate(zip(fns, numbers, strict=True)):
+                start = time.perf_counter()
+                for _ in range(number):
+                    fn()
+                best[index] = min(best[index], (time.perf_counter() - start) / number)
     finally:
         if gc_was:
             gc.enable()
