@@ -203,13 +203,13 @@ def validate_claims(
         raise InvalidIssuerError("the token's issuer is not the expected one")
     # Integer times (the usual case) need no further check; the rest go through _number.
     exp = get("exp")
-    if type(exp) is not int:
+    if type(exp) is not int and (exp is not None or "exp" in payload):
         exp = _number(payload, "exp")
     iat = get("iat")
-    if type(iat) is not int:
+    if type(iat) is not int and (iat is not None or "iat" in payload):
         iat = _number(payload, "iat")
     nbf = get("nbf")
-    if type(nbf) is not int:
+    if type(nbf) is not int and (nbf is not None or "nbf" in payload):
         nbf = _number(payload, "nbf")
     leeway = policy.leeway
     if exp is not None and now >= exp + leeway:
@@ -218,8 +218,8 @@ def validate_claims(
         raise TokenNotYetValidError("the token is not valid yet")
     if iat is not None and iat > now + leeway:
         raise TokenNotYetValidError("the token was issued in the future")
+    aud = get("aud")
     if policy.audience:
-        aud = get("aud")
         if type(aud) is str:
             ok = aud in policy._audience_set
         elif type(aud) is list:
@@ -229,7 +229,7 @@ def validate_claims(
         if not ok:
             raise InvalidAudienceError("the token is not meant for this audience")
     raw = payload if type(payload) is dict else dict(payload)
-    return TokenClaims._from_checked_times(raw, exp, iat, nbf)
+    return TokenClaims._from_checked(raw, iss, aud, exp, iat, nbf)
 
 
 def verify_parsed(

@@ -108,7 +108,6 @@ class TokenVerifier:
         check_header(parsed, policy)
         decision = self.cache.lookup(parsed.kid, parsed.alg, now, allow_fetch=allow_fetch)
         if decision.__class__ is Use:
-            assert isinstance(decision, Use)
             _verify_signature(parsed, decision.key)
             claims = validate_claims(decode_payload(parsed), policy, now)
             if self.extra_check is not None:
