@@ -1,9 +1,10 @@
 """Strict parsing of compact JWS tokens, before any key lookup or signature work.
 
-The whole token is checked against the base64url alphabet in one C-level pass (PyJWT checks it
-character by character in Python), each segment is decoded once with the standard library and each
+Each segment is checked against the base64url alphabet by the same C-level pass that decodes it
+(PyJWT checks the token character by character in Python), all three before any key work. Each
 JSON segment is parsed once, with non-finite numbers refused; the header also refuses duplicate
-member names. Nothing here echoes the token in an error message.
+member names, and a header segment seen before is not parsed again. Nothing here echoes the token
+in an error message.
 """
 
 from __future__ import annotations
