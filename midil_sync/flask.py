@@ -199,9 +199,10 @@ def _authenticate(optional: bool) -> TokenClaims | None:
         return cast("TokenClaims | None", cached)
     state = _state()
     req = cast(Any, request)._get_current_object()
-    # Cookies are parsed only when a cookie source is configured.
+    # Cookies are parsed only when a cookie source is configured; the header is read from the WSGI
+    # environ, skipping werkzeug's header view.
     get_cookie = req.cookies.get if state.options.source.cookie else None
-    token = state.options.token(req.headers.get, get_cookie, optional=optional)
+    token = state.options.environ_token(req.environ, get_cookie, optional=optional)
     claims = None if token is None else state.authorizer.verify(token)
     ctx_g._midil_claims = claims
     return claims
@@ -216,9 +217,8 @@ def _required_claims() -> TokenClaims:
 
 def _guard() -> None:
     state = _state()
-    if state.options.excluded.skips(
-        request.method, request.path, request.headers.get("Access-Control-Request-Method")
-    ):
+    req = cast(Any, request)._get_current_object()
+    if state.options.excluded.skips_environ(req.method, req.path, req.environ):
         return
     _authenticate(optional=False)
 

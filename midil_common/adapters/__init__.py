@@ -6,7 +6,12 @@ into a status, headers and a JSON:API error document. The adapters only move byt
 """
 
 from midil_common.adapters.challenge import bearer_challenge, quote_param
-from midil_common.adapters.credentials import TokenSource, parse_authorization, parse_raw_token
+from midil_common.adapters.credentials import (
+    TokenSource,
+    environ_key,
+    parse_authorization,
+    parse_raw_token,
+)
 from midil_common.adapters.errors import MissingTokenError
 from midil_common.adapters.options import AuthOptions, Plan, authorizer_spec
 from midil_common.adapters.paths import ExcludedPaths, is_preflight
@@ -40,6 +45,7 @@ __all__ = [
     "bearer_challenge",
     "check_permission",
     "check_scopes",
+    "environ_key",
     "error_object",
     "error_response",
     "errors_from_error_list",

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from midil_common.errors import MalformedTokenError
 
-__all__ = ["TokenSource", "parse_authorization", "parse_raw_token"]
+__all__ = ["TokenSource", "environ_key", "parse_authorization", "parse_raw_token"]
 
 # RFC 9110 section 11.2: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ].
 _CREDENTIALS = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: +(.*))?")
@@ -73,6 +73,16 @@ def parse_authorization(value: str | None, scheme: str = "Bearer") -> str | None
     return parse_raw_token(credentials)
 
 
+def environ_key(header: str) -> str:
+    """The WSGI/CGI environ key of a request header (``X-Access-Token`` -> ``HTTP_X_ACCESS_TOKEN``).
+
+    Django's ``request.META`` and a WSGI ``environ`` hold headers under this key; reading it there
+    skips the case-insensitive header views both frameworks build per request.
+    """
+    key = header.upper().replace("-", "_")
+    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
+
+
 @dataclass(frozen=True)
 class TokenSource:
     """Where to look for the token, in order: a header, then (optionally) a cookie.
@@ -86,6 +96,10 @@ class TokenSource:
     header: str = "Authorization"
     scheme: str | None = "Bearer"
     cookie: str | None = None
+    environ_key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "environ_key", environ_key(self.header))
 
     def extract(
         self,
@@ -93,7 +107,12 @@ class TokenSource:
         get_cookie: Callable[[str], str | None] | None = None,
     ) -> str | None:
         """The token, None when the request carries none, or ``MalformedTokenError``."""
-        value = get_header(self.header)
+        return self.from_value(get_header(self.header), get_cookie)
+
+    def from_value(
+        self, value: str | None, get_cookie: Callable[[str], str | None] | None = None
+    ) -> str | None:
+        """Like :meth:`extract`, given the header's value (None when absent)."""
         if value is not None and value.strip(" \t"):
             if self.scheme is None:
                 return parse_raw_token(value.strip(" \t"))

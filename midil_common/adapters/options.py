@@ -87,7 +87,20 @@ class AuthOptions:
         None only when the token is absent and authentication is optional; otherwise raises
         ``MissingTokenError`` or ``MalformedTokenError``.
         """
-        token = self.source.extract(get_header, get_cookie)
+        return self._or_missing(self.source.extract(get_header, get_cookie), optional)
+
+    def environ_token(
+        self,
+        environ: Mapping[str, Any],
+        get_cookie: Callable[[str], str | None] | None = None,
+        *,
+        optional: bool | None = None,
+    ) -> str | None:
+        """:meth:`token`, reading the header from a WSGI ``environ`` or Django's ``request.META``."""
+        value = environ.get(self.source.environ_key)
+        return self._or_missing(self.source.from_value(value, get_cookie), optional)
+
+    def _or_missing(self, token: str | None, optional: bool | None) -> str | None:
         if token is not None:
             return token
         if self.optional if optional is None else optional:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["ExcludedPaths", "is_preflight"]
 
@@ -49,15 +50,29 @@ class ExcludedPaths:
 
     def matches(self, path: str) -> bool:
         """True when ``path`` is excluded."""
-        if _norm(path) in self._exact:
+        if self._exact and _norm(path) in self._exact:
             return True
-        return any(path.startswith(prefix) for prefix in self._prefixes)
+        # str.startswith takes a tuple (False for an empty one).
+        return path.startswith(self._prefixes)
 
     def skips(
         self, method: str, path: str, access_control_request_method: str | None = None
     ) -> bool:
         """True when a request needs no authentication at all."""
         if self.preflight and is_preflight(method, access_control_request_method):
+            return True
+        return self.matches(path)
+
+    def skips_environ(self, method: str, path: str, environ: Mapping[str, Any]) -> bool:
+        """:meth:`skips`, reading ``Access-Control-Request-Method`` from a WSGI ``environ`` or
+        Django's ``request.META``, and only for an ``OPTIONS`` request."""
+        # Only an OPTIONS request can be a preflight: others skip the header lookup.
+        if (
+            self.preflight
+            and len(method) == 7
+            and method.upper() == "OPTIONS"
+            and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+        ):
             return True
         return self.matches(path)
 

@@ -36,8 +36,9 @@ def error_http_response(exc: BaseException, config: MidilConfig | None) -> HttpR
 
 def request_token(config: MidilConfig, request: HttpRequest, *, optional: bool) -> str | None:
     """The request's token (None when absent and optional); raises the core's refusals."""
+    # Read from META: request.headers would build a case-insensitive copy of every header.
     get_cookie = request.COOKIES.get if config.options.source.cookie else None
-    return config.options.token(request.headers.get, get_cookie, optional=optional)
+    return config.options.environ_token(request.META, get_cookie, optional=optional)
 
 
 def verify(authorizer: Authorizer, token: str) -> TokenClaims:

@@ -45,10 +45,8 @@ class AuthMiddleware:
             markcoroutinefunction(self)
 
     def _token(self, config: MidilConfig, request: HttpRequest) -> str | None:
-        if config.options.excluded.skips(
-            request.method or "GET",
-            request.path,
-            request.headers.get("Access-Control-Request-Method"),
+        if config.options.excluded.skips_environ(
+            request.method or "GET", request.path, request.META
         ):
             return None
         return request_token(config, request, optional=not config.require_auth)

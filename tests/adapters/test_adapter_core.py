@@ -16,6 +16,7 @@ from midil_common.adapters import (
     TokenSource,
     authorizer_spec,
     bearer_challenge,
+    environ_key,
     error_response,
     errors_from_error_list,
     json_pointer,
@@ -185,6 +186,50 @@ def test_excluded_paths() -> None:
     assert ex.skips("OPTIONS", "/api", "GET")
     assert not ex.skips("OPTIONS", "/api", None)  # a plain OPTIONS is not a preflight
     assert not ExcludedPaths.of([], preflight=False).skips("OPTIONS", "/api", "GET")
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("Authorization", "HTTP_AUTHORIZATION"),
+        ("x-access-token", "HTTP_X_ACCESS_TOKEN"),
+        ("Content-Type", "CONTENT_TYPE"),
+    ],
+)
+def test_environ_key(header: str, key: str) -> None:
+    assert environ_key(header) == key
+    assert TokenSource(header=header).environ_key == key
+
+
+def test_skips_environ_reads_the_preflight_header_only_for_options() -> None:
+    ex = ExcludedPaths.of(["/health", "/docs*"])
+    preflight = {"HTTP_ACCESS_CONTROL_REQUEST_METHOD": "GET"}
+    assert ex.skips_environ("OPTIONS", "/api", preflight)
+    assert ex.skips_environ("options", "/api", preflight)
+    assert not ex.skips_environ("OPTIONS", "/api", {})
+    assert not ex.skips_environ("GET", "/api", preflight)
+    assert ex.skips_environ("GET", "/health/", {}) and ex.skips_environ("GET", "/docs/x", {})
+    assert not ExcludedPaths.of([], preflight=False).skips_environ("OPTIONS", "/api", preflight)
+    # skips and skips_environ agree on every combination.
+    for method in ("GET", "OPTIONS", "POST"):
+        for path in ("/api", "/health", "/docs", "/docsx", "/"):
+            for environ in ({}, preflight, {"HTTP_ACCESS_CONTROL_REQUEST_METHOD": ""}):
+                acrm = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+                assert ex.skips_environ(method, path, environ) == ex.skips(method, path, acrm)
+
+
+def test_environ_token_matches_the_header_getter() -> None:
+    opts = AuthOptions.build(header="X-Access-Token", scheme=None, cookie="session")
+    environ = {"HTTP_X_ACCESS_TOKEN": TOKEN}
+    assert opts.environ_token(environ) == TOKEN == opts.token({"X-Access-Token": TOKEN}.get)
+    assert opts.environ_token({}, {"session": "abc"}.get) == "abc"
+    assert opts.environ_token({}, None, optional=True) is None
+    with pytest.raises(MissingTokenError):
+        opts.environ_token({"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"})
+    bearer = AuthOptions.build()
+    assert bearer.environ_token({"HTTP_AUTHORIZATION": f"bearer {TOKEN}"}) == TOKEN
+    with pytest.raises(MalformedTokenError):
+        bearer.environ_token({"HTTP_AUTHORIZATION": "Bearer a b"})
 
 
 def test_auth_options_plan() -> None:

@@ -165,6 +165,27 @@ def test_require_auth_setting_and_user_factory(
     assert user.has_perm("scope:profile") and user.has_perms(["scope:profile", "group:editors"])
 
 
+def test_custom_header_and_preflight_with_require_auth(
+    authorizer: JWTAuthorizer, tokens: dict[str, str]
+) -> None:
+    with midil(
+        AUTHORIZER=authorizer, REQUIRE_AUTH=True, TOKEN_HEADER="X-Access-Token", TOKEN_SCHEME=None
+    ):
+        client = Client()
+        me = client.get("/me", headers={"X-Access-Token": tokens["read"]})
+        assert json.loads(me.content)["sub"] == "user"
+        # The configured header is the only source: a bearer Authorization header is not read.
+        refused = client.get("/me", headers={"Authorization": f"Bearer {tokens['read']}"})
+        assert refused.status_code == 401
+        assert client.get("/me", headers={"X-Access-Token": "a b"}).status_code == 401
+        # A CORS preflight passes the middleware without a token; a plain OPTIONS does not.
+        preflight = client.options(
+            "/me", headers={"Origin": "http://x", "Access-Control-Request-Method": "GET"}
+        )
+        assert json.loads(preflight.content) == {"authenticated": False}
+        assert client.options("/me").status_code == 401
+
+
 def test_settings_changes_rebuild_the_authorizer(
     authorizer: JWTAuthorizer, issuer: LocalIssuer
 ) -> None:

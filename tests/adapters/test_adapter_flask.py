@@ -121,6 +121,33 @@ def test_cookie_source_protect_all_and_any_match(
     assert app.extensions["midil"].authorizer is authorizer
 
 
+def test_custom_header_and_preflight_under_protect_all(
+    authorizer: JWTAuthorizer, tokens: dict[str, str]
+) -> None:
+    app = Flask("custom")
+    app.config.update(
+        MIDIL_TOKEN_HEADER="X-Access-Token", MIDIL_TOKEN_SCHEME=None, MIDIL_PROTECT_ALL=True
+    )
+    MidilAuth(app, authorizer=authorizer)
+
+    @app.route("/who", methods=["GET", "OPTIONS"])
+    def who() -> str:
+        return str(current_claims.sub) if current_claims else "nobody"
+
+    client = app.test_client()
+    assert client.get("/who", headers={"X-Access-Token": tokens["read"]}).data == b"user"
+    # The configured header is the only source: a bearer Authorization header is not read.
+    refused = client.get("/who", headers={"Authorization": f"Bearer {tokens['read']}"})
+    assert refused.status_code == 401
+    assert client.get("/who", headers={"X-Access-Token": "a b"}).status_code == 401
+    # A CORS preflight passes without a token; a plain OPTIONS does not.
+    preflight = client.options(
+        "/who", headers={"Origin": "http://x", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 200
+    assert client.options("/who").status_code == 401
+
+
 def test_missing_init_app_is_a_clear_error(authorizer: JWTAuthorizer) -> None:
     app = Flask("bare")
 
