@@ -37,7 +37,7 @@ from midil_common.auth.policy import (
     verify_token,
 )
 from midil_common.auth.protocols import AsyncAuthorizer, AsyncAuthProvider, Authorizer, AuthProvider
-from midil_common.auth.token_cache import VerifiedTokenCache
+from midil_common.auth.token_cache import CachedVerification, VerifiedTokenCache
 from midil_common.auth.tokens import AccessToken
 from midil_common.auth.verifier import RefreshRound, TokenVerifier
 
@@ -51,6 +51,7 @@ __all__ = [
     "AsyncAuthorizer",
     "AuthProvider",
     "Authorizer",
+    "CachedVerification",
     "CognitoRules",
     "Decision",
     "DiscoveryDocument",

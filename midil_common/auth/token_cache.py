@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any, NamedTuple
 
 from midil_common.auth.claims import TokenClaims
 
-__all__ = ["VerifiedTokenCache"]
+__all__ = ["CachedVerification", "VerifiedTokenCache"]
+
+
+class CachedVerification(NamedTuple):
+    """What a verification established: the claims, and the key (chosen for ``kid`` and ``alg``)
+    whose signature check they passed."""
+
+    claims: TokenClaims
+    kid: str | None
+    alg: str
+    key: Any
 
 
 class VerifiedTokenCache:
-    """Maps a token's SHA-256 digest to its claims until the token's ``exp`` (plus leeway).
+    """Maps a token's SHA-256 digest to its verification until the token's ``exp`` (plus leeway).
 
+    The verifier uses an entry only while the key set still hands out the very key object that
+    checked the signature: a refetch, a rotation or keys too stale to serve send the token through
+    the whole verification again, so a hit answers exactly as a full verification would.
     Tokens without ``exp`` are not cached. Safe to share between threads without a lock: a race
     can at worst drop an entry, never return claims of another token.
     """
 
     def __init__(self, maxsize: int = 1024) -> None:
         self.maxsize = maxsize
-        self._entries: dict[bytes, tuple[TokenClaims, float]] = {}
+        self._entries: dict[bytes, tuple[CachedVerification, float]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -28,22 +42,39 @@ class VerifiedTokenCache:
         """The cache key of ``token`` (its raw text is never stored)."""
         return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
-    def get(self, digest: bytes, now: float) -> TokenClaims | None:
-        """Cached claims for ``digest`` while still valid at ``now``."""
-        entry = self._entries.get(digest)
+    def lookup(self, digest: bytes, now: float) -> CachedVerification | None:
+        """The cached verification for ``digest`` while the token is unexpired at ``now``."""
+        entries = self._entries
+        entry = entries.pop(digest, None)
         if entry is None:
             return None
         if now >= entry[1]:
-            self._entries.pop(digest, None)
             return None
+        # Re-inserted last: the least recently used entry is the first one.
+        entries[digest] = entry
         return entry[0]
 
-    def put(self, digest: bytes, claims: TokenClaims, leeway: float = 0.0) -> None:
-        """Remember verified ``claims`` until their ``exp`` (+ ``leeway``)."""
+    def get(self, digest: bytes, now: float) -> TokenClaims | None:
+        """Cached claims for ``digest`` while still valid at ``now`` (the key is not checked)."""
+        hit = self.lookup(digest, now)
+        return None if hit is None else hit.claims
+
+    def put(
+        self,
+        digest: bytes,
+        claims: TokenClaims,
+        leeway: float = 0.0,
+        *,
+        kid: str | None = None,
+        alg: str = "",
+        key: Any = None,
+    ) -> None:
+        """Remember verified ``claims`` until their ``exp`` (+ ``leeway``), with the ``kid``,
+        ``alg`` and key object that verified them."""
         if claims.exp is None or self.maxsize <= 0:
             return
         entries = self._entries
-        entries[digest] = (claims, claims.exp + leeway)
+        entries[digest] = (CachedVerification(claims, kid, alg, key), claims.exp + leeway)
         while len(entries) > self.maxsize:
             try:
                 del entries[next(iter(entries))]
@@ -51,5 +82,5 @@ class VerifiedTokenCache:
                 break
 
     def clear(self) -> None:
-        """Forget every entry (after a key rotation, say)."""
+        """Forget every entry."""
         self._entries.clear()

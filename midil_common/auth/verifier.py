@@ -100,9 +100,13 @@ class TokenVerifier:
         digest = b""
         if token_cache is not None and type(token) is str:
             digest = token_cache.digest(token)
-            hit = token_cache.get(digest, now)
+            hit = token_cache.lookup(digest, now)
             if hit is not None:
-                return hit
+                # Only while the key set still hands out the key that checked the signature: a
+                # refetch, a rotation or keys too stale to serve mean a full verification.
+                ready = self.cache.lookup(hit.kid, hit.alg, now, allow_fetch=allow_fetch)
+                if ready.__class__ is Use and ready.key is hit.key:
+                    return hit.claims
         policy = self.policy
         parsed = parse_token(token, policy.max_token_size)
         check_header(parsed, policy)
@@ -113,7 +117,14 @@ class TokenVerifier:
             if self.extra_check is not None:
                 self.extra_check(claims)
             if token_cache is not None and digest:
-                token_cache.put(digest, claims, policy.leeway)
+                token_cache.put(
+                    digest,
+                    claims,
+                    policy.leeway,
+                    kid=parsed.kid,
+                    alg=parsed.alg,
+                    key=decision.key,
+                )
             return claims
         if isinstance(decision, Refuse):
             raise decision.error

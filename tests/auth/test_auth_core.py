@@ -219,6 +219,19 @@ def test_verified_token_cache_until_exp() -> None:
     assert len(cache) == 2 and cache.get(cache.digest("t0"), 0) is None
 
 
+def test_verified_token_cache_is_lru_and_keeps_the_key() -> None:
+    cache = VerifiedTokenCache(maxsize=2)
+    t0, t1, t2 = (cache.digest(f"t{i}") for i in range(3))
+    key = object()
+    cache.put(t0, _claims(exp=1000), kid="k", alg="RS256", key=key)
+    cache.put(t1, _claims(exp=1000))
+    hit = cache.lookup(t0, 0)
+    assert hit is not None and hit.kid == "k" and hit.alg == "RS256" and hit.key is key
+    # t0 was used last, so t1 is the one evicted.
+    cache.put(t2, _claims(exp=1000))
+    assert cache.get(t0, 0) is not None and cache.get(t1, 0) is None and len(cache) == 2
+
+
 def test_from_settings(shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MIDIL_AUTH__ISSUER", "https://issuer.example")
     monkeypatch.setenv("MIDIL_AUTH__AUDIENCE", "a,b")

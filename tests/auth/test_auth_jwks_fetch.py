@@ -300,6 +300,40 @@ def test_verified_token_cache(shell: Any, local_issuer: LocalIssuer) -> None:
         shell.verify(authorizer, local_issuer.mint(tamper=True))
 
 
+def test_token_cache_hits_only_while_the_verifying_key_is_served(
+    shell: Any, local_issuer: LocalIssuer
+) -> None:
+    authorizer = shell.jwt(local_issuer.url, audience=AUD, token_cache_size=8)
+    old = local_issuer.mint(sub="old")
+    first = shell.verify(authorizer, old)
+    assert shell.verify(authorizer, old) is first
+    # A forced refetch of the same keys builds new key objects: the token is verified again.
+    shell.hydrate(authorizer)
+    again = shell.verify(authorizer, old)
+    assert again is not first and again.sub == "old"
+    assert shell.verify(authorizer, old) is again
+    # The key leaves the JWKS: the cached token is refused as a full verification would refuse it.
+    local_issuer.rotate_keys()
+    assert shell.verify(authorizer, local_issuer.mint(sub="new")).sub == "new"
+    with pytest.raises(KeyNotFoundError):
+        shell.verify(authorizer, old)
+
+
+def test_token_cache_does_not_outlive_stale_keys(shell: Any, local_issuer_factory: Any) -> None:
+    local_issuer = local_issuer_factory(audience=AUD, jwks_max_age=None)
+    # Keys are stale at once and may serve 0.3 s while refreshes fail.
+    authorizer = shell.jwt(
+        local_issuer.url, audience=AUD, token_cache_size=8, cache_ttl=0, max_stale=0.3
+    )
+    token = local_issuer.mint()
+    claims = shell.verify(authorizer, token)
+    local_issuer.fail("jwks", 503)
+    assert shell.verify(authorizer, token) is claims
+    time.sleep(0.6)
+    with pytest.raises(JWKSFetchError):
+        shell.verify(authorizer, token)
+
+
 def test_multi_issuer_routes_by_iss(shell: Any, local_issuer_factory: Any) -> None:
     first = local_issuer_factory(audience=AUD)
     second = local_issuer_factory(audience=AUD)
