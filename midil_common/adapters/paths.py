@@ -67,14 +67,10 @@ class ExcludedPaths:
         """:meth:`skips`, reading ``Access-Control-Request-Method`` from a WSGI ``environ`` or
         Django's ``request.META``, and only for an ``OPTIONS`` request."""
         # Only an OPTIONS request can be a preflight: others skip the header lookup.
-        if (
-            self.preflight
-            and len(method) == 7
-            and method.upper() == "OPTIONS"
-            and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-        ):
-            return True
-        return self.matches(path)
+        preflight = self.preflight and method.upper() == "OPTIONS"
+        return self.skips(
+            method, path, environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD") if preflight else None
+        )
 
 
 def _norm(path: str) -> str:
