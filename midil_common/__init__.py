@@ -1,4 +1,4 @@
-"""midil-kit's core: models and decisions, free of I/O (DESIGN.md).
+"""midil-kit's core: models and decisions, free of I/O (see docs/architecture.md).
 
 Submodules: ``errors``, ``settings``, ``http``, ``jsonapi``, ``auth``, ``events``, ``testing``.
 """

@@ -1,4 +1,4 @@
-"""DESIGN.md rule 4: the packages import with the core dependencies alone."""
+"""docs/architecture.md, rule 4: the packages import with the core dependencies alone."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ SCRIPT = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, Block())
-    # Modules that import a framework or pytest on purpose (DESIGN.md rule 4).
+    # Modules that import a framework or pytest on purpose (docs/architecture.md, rule 4).
     ADAPTERS = ("midil_sync.flask", "midil_sync.django", "midil_async.fastapi",
                 "midil_common.testing.pytest_plugin")
     imported = []

@@ -37,7 +37,7 @@ from midil_common.jsonapi import (
     to_one,
 )
 
-SUITE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "jsonapi"
+SUITE = Path(__file__).resolve().parent / "conformance"  # vendored: see PROVENANCE.md there
 MODELS: dict[str, type[Any]] = {
     "request/resource/create": CreateDocument,
     "request/resource/update": UpdateDocument,
