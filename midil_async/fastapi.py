@@ -26,14 +26,19 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPBearer, SecurityScopes
-from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import cookie_parser
-from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+try:
+    from fastapi import Depends, FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.security import HTTPBearer, SecurityScopes
+    from starlette.datastructures import Headers
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import cookie_parser
+    from starlette.responses import Response
+    from starlette.types import ASGIApp, Receive, Scope, Send
+except ModuleNotFoundError as exc:  # a missing extra: say which one
+    raise ImportError(
+        f"{__name__} needs FastAPI ({exc}): pip install 'midil-kit[fastapi]'"
+    ) from exc
 
 from midil_common.adapters import (
     AuthOptions,

@@ -35,9 +35,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from flask import Flask, Response, current_app, g, request
-from werkzeug.exceptions import HTTPException
-from werkzeug.local import LocalProxy
+try:
+    from flask import Flask, Response, current_app, g, request
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.local import LocalProxy
+except ModuleNotFoundError as exc:  # a missing extra: say which one
+    raise ImportError(f"{__name__} needs Flask ({exc}): pip install 'midil-kit[flask]'") from exc
 
 from midil_common.adapters import (
     AuthOptions,

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 BLOCKED = [
     "boto3",
     "botocore",
@@ -73,3 +75,52 @@ def test_import_has_no_side_effects() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert result.stderr == ""
+
+
+# Each adapter, the framework packages it needs (any one of them missing must be named), and the
+# install command its ImportError must show.
+NEEDS_EXTRA = [
+    ("midil_sync.flask", ("flask", "werkzeug"), "pip install 'midil-kit[flask]'"),
+    ("midil_sync.django", ("django", "asgiref"), "pip install 'midil-kit[django]'"),
+    ("midil_sync.django.conf", ("django",), "pip install 'midil-kit[django]'"),
+    ("midil_sync.django.jsonapi", ("django",), "pip install 'midil-kit[django]'"),
+    ("midil_sync.django.drf", ("rest_framework",), "pip install 'midil-kit[django]'"),
+    ("midil_async.fastapi", ("fastapi", "starlette"), "pip install 'midil-kit[fastapi]'"),
+    ("midil_common.testing.pytest_plugin", ("pytest",), "pip install pytest"),
+]
+
+MISSING_SCRIPT = textwrap.dedent(
+    """
+    import importlib, importlib.abc, sys
+
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] == {blocked!r}:
+                raise ModuleNotFoundError(f"No module named {{name!r}} (blocked)", name=name)
+            return None
+
+    sys.meta_path.insert(0, Block())
+    try:
+        importlib.import_module({module!r})
+    except ImportError as exc:
+        assert type(exc) is ImportError, repr(exc)
+        assert isinstance(exc.__cause__, ModuleNotFoundError), repr(exc.__cause__)
+        print(exc)
+    else:
+        raise SystemExit("imported without " + {blocked!r})
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("module", "blocked", "command"),
+    [(module, name, command) for module, names, command in NEEDS_EXTRA for name in names],
+)
+def test_a_missing_framework_names_the_extra(module: str, blocked: str, command: str) -> None:
+    script = MISSING_SCRIPT.format(module=module, blocked=blocked)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert command in result.stdout
+    assert repr(blocked) in result.stdout  # the missing package is named too

@@ -14,7 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
+try:
+    import pytest
+except ModuleNotFoundError as exc:  # a missing extra: say which one
+    raise ImportError(f"{__name__} needs pytest ({exc}): pip install pytest") from exc
 
 from midil_common.testing.issuer import LocalIssuer
 

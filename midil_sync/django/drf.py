@@ -17,14 +17,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import BaseParser, JSONParser
-from rest_framework.permissions import BasePermission
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+try:
+    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+    from django.http import Http404, HttpRequest, HttpResponse
+    from rest_framework import exceptions
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.negotiation import DefaultContentNegotiation
+    from rest_framework.parsers import BaseParser, JSONParser
+    from rest_framework.permissions import BasePermission
+    from rest_framework.renderers import BaseRenderer, JSONRenderer
+except ModuleNotFoundError as exc:  # a missing extra: say which one
+    raise ImportError(
+        f"{__name__} needs Django and Django REST framework ({exc}): pip install 'midil-kit[django]'"
+    ) from exc
 
 from midil_common.adapters import (
     ErrorResponse,
