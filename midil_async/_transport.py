@@ -5,17 +5,30 @@ The async twin of ``midil_sync._transport``: same limits, same error mapping, sa
 
 from __future__ import annotations
 
+import asyncio
+import builtins
 import os
 import ssl
+import sys
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
 
 import httpx
 
-from midil_common.errors import ConnectError, ResponseTooLargeError, TimeoutError, TransportError
+from midil_common.errors import (
+    ConnectError,
+    InvalidResponseError,
+    ResponseTooLargeError,
+    TimeoutError,
+    TransportError,
+)
+from midil_common.http.body import declared_length, over_limit
 from midil_common.http.types import Headers, Request, Response
-from midil_common.http.urls import url_host
+from midil_common.http.urls import check_url, url_host
+
+_T = TypeVar("_T")
+builtins_timeout = builtins.TimeoutError
 
 __all__ = ["Transport"]
 
@@ -50,11 +63,7 @@ class Transport:
         ``body`` replaces ``request.content`` for bodies that are not bytes (an async iterator).
         """
         started = time.monotonic()
-        raw = await self.open(request, body=body)
-        try:
-            chunks = [chunk async for chunk in aiter_capped(raw, request)]
-        finally:
-            await raw.aclose()
+        raw, chunks = await _within(request, self._exchange(request, body))
         return Response(
             status_code=raw.status_code,
             headers=Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.headers.raw),
@@ -64,8 +73,23 @@ class Transport:
             elapsed=time.monotonic() - started,
         )
 
+    async def _exchange(self, request: Request, body: Any) -> tuple[httpx.Response, list[bytes]]:
+        raw = await self._open(request, body)
+        try:
+            chunks = [chunk async for chunk in aiter_capped(raw, request)]
+        finally:
+            await raw.aclose()
+        return raw, chunks
+
     async def open(self, request: Request, *, body: Any = None) -> httpx.Response:
-        """Send ``request`` and return the library response with its body unread (for streaming)."""
+        """Send ``request`` and return the library response with its body unread (for streaming).
+
+        ``request.deadline`` bounds the wait for the response head; the body is the caller's.
+        """
+        return await _within(request, self._open(request, body))
+
+    async def _open(self, request: Request, body: Any) -> httpx.Response:
+        check_url(request.url, what="request URL")
         timeout = request.timeout
         host = url_host(request.url)
         built = self._client.build_request(
@@ -78,7 +102,7 @@ class Transport:
             ),
         )
         try:
-            return await self._client.send(
+            raw = await self._client.send(
                 built, stream=True, follow_redirects=request.follow_redirects
             )
         except httpx.ConnectTimeout as exc:
@@ -95,12 +119,27 @@ class Transport:
             raise TimeoutError(f"read timeout from {host}", phase="read") from exc
         except httpx.ConnectError as exc:
             raise ConnectError(f"cannot connect to {host}") from exc
+        except (httpx.LocalProtocolError, httpx.InvalidURL, httpx.UnsupportedProtocol):
+            # h11 quotes the offending header (a token) in its message: not chained.
+            raise TransportError(
+                f"request to {host} failed: a header or the URL is malformed"
+            ) from None
         except httpx.HTTPError as exc:
-            raise TransportError(f"connection to {host} failed") from exc
+            raise TransportError(f"connection to {host} failed: {type(exc).__name__}") from None
         except OSError as exc:
             # httpcore's anyio backend lets some TLS alerts (a refused client certificate) escape
             # as a bare ssl.SSLError.
             raise TransportError(f"connection to {host} failed: {type(exc).__name__}") from exc
+        except (ValueError, UnicodeError):
+            raise TransportError(
+                f"request to {host} failed: a header or the response is malformed"
+            ) from None
+        try:
+            declared_length(raw.headers.get("content-length"))
+        except ValueError as exc:
+            await raw.aclose()
+            raise InvalidResponseError(f"response from {host}: {exc}") from None
+        return raw
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
@@ -136,8 +175,8 @@ async def aiter_capped(
     """Yield the body of ``raw`` in chunks, mapping errors and enforcing ``max_body_size``."""
     limit = request.max_body_size
     host = url_host(request.url)
-    declared = raw.headers.get("content-length")
-    if limit is not None and declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = over_limit(raw.headers.get("content-length"), limit)
+    if declared is not None:
         raise ResponseTooLargeError(
             f"response from {host} declares {declared} bytes, above the {limit} cap"
         )
@@ -152,3 +191,34 @@ async def aiter_capped(
         raise TimeoutError(f"read timeout from {host}", phase="read") from exc
     except (httpx.HTTPError, OSError) as exc:
         raise TransportError(f"connection to {host} broke while reading") from exc
+    except (ValueError, UnicodeError):
+        raise TransportError(f"the response body from {host} is malformed") from None
+
+
+async def _within(request: Request, work: Awaitable[_T]) -> _T:
+    """Await ``work``, cancelled at ``request.deadline`` (a ``time.monotonic()`` instant)."""
+    if request.deadline is None:
+        return await work
+    left = request.deadline - time.monotonic()
+    host = url_host(request.url)
+    if left <= 0:
+        if asyncio.iscoroutine(work):
+            work.close()
+        raise TimeoutError(
+            f"deadline reached before sending to {host}", phase="deadline", request_sent=False
+        )
+    if sys.version_info >= (3, 11):
+        scope = asyncio.timeout(left)
+        try:
+            async with scope:
+                return await work
+        except builtins_timeout:
+            if scope.expired():
+                raise TimeoutError(
+                    f"deadline reached waiting for {host}", phase="deadline"
+                ) from None
+            raise
+    try:
+        return await asyncio.wait_for(work, left)
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"deadline reached waiting for {host}", phase="deadline") from None

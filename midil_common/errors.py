@@ -30,8 +30,10 @@ __all__ = [
     "InvalidEventError",
     "InvalidIssuerError",
     "InvalidQueryError",
+    "InvalidResponseError",
     "InvalidSignatureError",
     "InvalidTokenError",
+    "InvalidURLError",
     "JSONAPIError",
     "JWKSFetchError",
     "KeyNotFoundError",
@@ -68,6 +70,15 @@ class ConfigError(MidilError, ValueError):
 
 
 # --------------------------------------------------------------------------------------------- auth
+
+
+class InvalidURLError(ConfigError):
+    """A URL the kit refuses to connect to (see :func:`midil_common.http.urls.check_url`).
+
+    Refused are URLs that HTTP libraries could read differently (a ``\\``, a control character or
+    whitespace in the host part, user info, a bad port), so a credential meant for one host can never
+    reach another. ``variable`` names the argument or setting that held it.
+    """
 
 
 class AuthError(MidilError):
@@ -232,6 +243,11 @@ class ConnectError(TransportError):
 
 class ResponseTooLargeError(TransportError):
     """The response body exceeded the configured size cap; reading stopped there."""
+
+
+class InvalidResponseError(TransportError):
+    """The server's answer broke HTTP in a way the kit will not act on (an unusable ``Location``,
+    a malformed ``Content-Length``); repeating the request cannot help, so it is not retried."""
 
 
 # ------------------------------------------------------------------------------------------ jsonapi

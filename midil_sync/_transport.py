@@ -7,6 +7,7 @@ a body read no further than ``max_body_size``, and every library exception mappe
 
 from __future__ import annotations
 
+import http.client
 import os
 import time
 import urllib.request
@@ -15,11 +16,21 @@ from typing import Any
 import requests
 import requests.adapters
 import requests.auth
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
 
-from midil_common.errors import ConnectError, ResponseTooLargeError, TimeoutError, TransportError
+from midil_common.errors import (
+    ConnectError,
+    InvalidResponseError,
+    ResponseTooLargeError,
+    TimeoutError,
+    TransportError,
+)
+from midil_common.http.body import declared_length, over_limit
 from midil_common.http.types import Headers, Request, Response
-from midil_common.http.urls import url_host
+from midil_common.http.urls import check_url, url_host
+from midil_sync import _deadline
 
 __all__ = ["Transport"]
 
@@ -31,6 +42,72 @@ class _NoNetrc(requests.auth.AuthBase):
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         return r
+
+
+class _Watched:
+    """Connection mixin: registers the socket with the deadline guard of the request in progress."""
+
+    sock: Any
+    _midil_guard: _deadline.Guard | None = None
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self._midil_watch()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        self._midil_watch()
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def _midil_watch(self) -> None:
+        guard = _deadline.CURRENT.get()
+        if guard is not None:
+            self._midil_guard = guard
+            guard.watch(self.sock)
+
+
+class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _Released:
+    """Pool mixin: a connection going back to the pool is no longer watched, so a late deadline
+    can never shut a socket that already serves another request."""
+
+    def _put_conn(self, conn: Any) -> None:
+        guard = getattr(conn, "_midil_guard", None)
+        if guard is not None:
+            guard.cancel()
+            conn._midil_guard = None
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _HTTPPool(_Released, urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(_Released, urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with pools whose connections honour ``Request.deadline``."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if hasattr(manager, "pool_classes_by_scheme"):
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
 
 
 class Transport:
@@ -45,9 +122,7 @@ class Transport:
         pool_maxsize: int = 32,
     ) -> None:
         self._session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=0
-        )
+        adapter = _Adapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         # Environment proxies only when no explicit proxy was given, as httpx does, and read once
@@ -81,11 +156,20 @@ class Transport:
         ``body`` replaces ``request.content`` for bodies that are not bytes (a file, a generator).
         """
         started = time.monotonic()
-        raw = self.open(request, body=body)
+        guard = _guard(request)
         try:
-            content = _read_capped(raw, request)
+            raw = self._open(request, body, guard)
+            try:
+                content = _read_capped(raw, request)
+            finally:
+                raw.close()
+        except TransportError:
+            if guard is not None and guard.fired:
+                raise _deadline_error(request) from None
+            raise
         finally:
-            raw.close()
+            if guard is not None:
+                guard.cancel()
         return Response(
             status_code=raw.status_code,
             headers=Headers(_header_items(raw)),
@@ -96,11 +180,26 @@ class Transport:
         )
 
     def open(self, request: Request, *, body: Any = None) -> requests.Response:
-        """Send ``request`` and return the library response with its body unread (for streaming)."""
+        """Send ``request`` and return the library response with its body unread (for streaming).
+
+        ``request.deadline`` bounds the wait for the response head; the body is the caller's.
+        """
+        guard = _guard(request)
+        try:
+            return self._open(request, body, guard)
+        finally:
+            if guard is not None:
+                guard.cancel()
+
+    def _open(
+        self, request: Request, body: Any, guard: _deadline.Guard | None
+    ) -> requests.Response:
+        check_url(request.url, what="request URL")
         timeout = request.timeout
         host = url_host(request.url)
+        token = _deadline.CURRENT.set(guard)
         try:
-            return self._session.request(
+            raw = self._session.request(
                 request.method,
                 request.url,
                 headers=dict(request.headers.items_raw()),
@@ -111,28 +210,77 @@ class Transport:
                 verify=self._verify,
                 cert=self._cert,
             )
-        except requests.exceptions.ConnectTimeout as exc:
-            raise TimeoutError(
-                f"connect timeout to {host}", phase="connect", request_sent=False
-            ) from exc
-        except requests.exceptions.ReadTimeout as exc:
-            raise TimeoutError(f"read timeout from {host}", phase="read") from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise _connection_error(host, exc) from exc
         except requests.exceptions.RequestException as exc:
-            raise TransportError(f"request to {host} failed: {type(exc).__name__}") from exc
+            if guard is not None and guard.fired:
+                raise _deadline_error(request) from None
+            raise _mapped(exc, host) from _cause(exc)
+        except (ValueError, UnicodeError, http.client.HTTPException):
+            # What requests, urllib3 or http.client raise on a header value or a response they
+            # cannot handle; their text may quote a header (a token), so it is not chained.
+            raise TransportError(
+                f"request to {host} failed: a header or the response is malformed"
+            ) from None
+        finally:
+            _deadline.CURRENT.reset(token)
+        _check_head(raw, request)
+        return raw
 
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
 
 
+def _guard(request: Request) -> _deadline.Guard | None:
+    """A deadline guard for ``request``, or None without a deadline; raises when it has passed."""
+    if request.deadline is None:
+        return None
+    if request.deadline <= time.monotonic():
+        raise TimeoutError(
+            f"deadline reached before sending to {url_host(request.url)}",
+            phase="deadline",
+            request_sent=False,
+        )
+    return _deadline.Guard(request.deadline)
+
+
+def _deadline_error(request: Request) -> TimeoutError:
+    return TimeoutError(f"deadline reached waiting for {url_host(request.url)}", phase="deadline")
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    """The exception to chain: None for errors whose text may quote a header value."""
+    if isinstance(exc, (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL)):
+        return None
+    if isinstance(exc, (requests.exceptions.Timeout, requests.exceptions.ConnectionError)):
+        return exc
+    return None
+
+
+def _mapped(exc: requests.exceptions.RequestException, host: str) -> TransportError:
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return TimeoutError(f"connect timeout to {host}", phase="connect", request_sent=False)
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return TimeoutError(f"read timeout from {host}", phase="read")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return _connection_error(host, exc)
+    return TransportError(f"request to {host} failed: {type(exc).__name__}")
+
+
+def _check_head(raw: requests.Response, request: Request) -> None:
+    """Refuse a response head the kit cannot act on safely (a malformed ``Content-Length``)."""
+    try:
+        declared_length(raw.headers.get("content-length"))
+    except ValueError as exc:
+        raw.close()
+        raise InvalidResponseError(f"response from {url_host(request.url)}: {exc}") from None
+
+
 def iter_capped(raw: requests.Response, request: Request, chunk_size: int = _CHUNK) -> Any:
     """Yield the body of ``raw`` in chunks, mapping errors and enforcing ``max_body_size``."""
     limit = request.max_body_size
     host = url_host(request.url)
-    declared = raw.headers.get("content-length")
-    if limit is not None and declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = over_limit(raw.headers.get("content-length"), limit)
+    if declared is not None:
         raise ResponseTooLargeError(
             f"response from {host} declares {declared} bytes, above the {limit} cap"
         )
@@ -147,6 +295,8 @@ def iter_capped(raw: requests.Response, request: Request, chunk_size: int = _CHU
         if _is_timeout(exc):
             raise TimeoutError(f"read timeout from {host}", phase="read") from exc
         raise TransportError(f"connection to {host} broke while reading") from exc
+    except (ValueError, UnicodeError, http.client.HTTPException):
+        raise TransportError(f"the response body from {host} is malformed") from None
 
 
 def _read_capped(raw: requests.Response, request: Request) -> bytes:

@@ -98,6 +98,7 @@ class HttpClient:
         base_url: str | None = None,
         *,
         auth: AsyncAuthProvider | None = None,
+        auth_origins: Sequence[str] = (),
         headers: HeadersInput = None,
         timeout: TimeoutInput = None,
         retry: RetryPolicy | None = DEFAULT_RETRY,
@@ -121,6 +122,8 @@ class HttpClient:
             auto_idempotency_key=auto_idempotency_key,
             max_response_size=max_response_size,
             header_hooks=header_hooks,
+            has_auth=auth is not None,
+            auth_origins=auth_origins,
         )
         self._auth = auth
         self._auth_lock = asyncio.Lock()
@@ -203,10 +206,13 @@ class HttpClient:
             prepared,
             self._budget,
             started=time.monotonic(),
-            can_reauthenticate=self._auth is not None,
+            can_reauthenticate=self._auth is not None
+            and self._config.sends_credentials_to(prepared.request.url),
         )
         while True:
-            outcome, used = await self._attempt(prepared, attempts.remaining(time.monotonic()))
+            outcome, used = await self._attempt(
+                prepared, attempts.remaining(time.monotonic()), attempts.deadline
+            )
             step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Retry):
                 await asyncio.sleep(step.sleep)
@@ -415,10 +421,13 @@ class HttpClient:
             prepared,
             self._budget,
             started=time.monotonic(),
-            can_reauthenticate=self._auth is not None,
+            can_reauthenticate=self._auth is not None
+            and self._config.sends_credentials_to(prepared.request.url),
         )
         while True:
-            opened, used = await self._open(prepared, attempts.remaining(time.monotonic()))
+            opened, used = await self._open(
+                prepared, attempts.remaining(time.monotonic()), attempts.deadline
+            )
             outcome = opened if isinstance(opened, TransportError) else _head(opened[0], opened[1])
             step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Stop):
@@ -453,12 +462,18 @@ class HttpClient:
                 await self._auth.invalidate()
 
     async def _attempt(
-        self, prepared: PreparedRequest, remaining: float | None
+        self, prepared: PreparedRequest, remaining: float | None, deadline: float | None
     ) -> tuple[Response | TransportError, dict[str, str] | None]:
         """One attempt: send, follow the redirects the core allows; the outcome and the auth
         headers it was sent with."""
-        auth_headers = await self._auth_headers()
-        request = self._config.authorize(prepared, auth_headers, remaining=remaining)
+        auth_headers = (
+            await self._auth_headers()
+            if self._config.sends_credentials_to(prepared.request.url)
+            else None
+        )
+        request = self._config.authorize(
+            prepared, auth_headers, remaining=remaining, deadline=deadline
+        )
         try:
             response = await self._transport.send(request, body=prepared.stream)
             hops = 0
@@ -475,11 +490,17 @@ class HttpClient:
         return response, auth_headers
 
     async def _open(
-        self, prepared: PreparedRequest, remaining: float | None
+        self, prepared: PreparedRequest, remaining: float | None, deadline: float | None
     ) -> tuple[tuple[Request, httpx.Response] | TransportError, dict[str, str] | None]:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
-        auth_headers = await self._auth_headers()
-        request = self._config.authorize(prepared, auth_headers, remaining=remaining)
+        auth_headers = (
+            await self._auth_headers()
+            if self._config.sends_credentials_to(prepared.request.url)
+            else None
+        )
+        request = self._config.authorize(
+            prepared, auth_headers, remaining=remaining, deadline=deadline
+        )
         try:
             raw = await self._transport.open(request, body=prepared.stream)
             hops = 0

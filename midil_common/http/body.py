@@ -16,7 +16,17 @@ from urllib.parse import urlencode
 
 from midil_common.errors import ConfigError
 
-__all__ = ["Body", "FileSpec", "FilesInput", "encode_body", "encode_multipart"]
+__all__ = [
+    "Body",
+    "FileSpec",
+    "FilesInput",
+    "declared_length",
+    "encode_body",
+    "encode_multipart",
+    "over_limit",
+]
+
+_MAX_LENGTH_DIGITS = 18
 
 FileSpec = bytes | str | Any | tuple[str, Any] | tuple[str, Any, str]
 """A file part: content (bytes, str or a readable file), ``(filename, content)`` or
@@ -155,3 +165,32 @@ def _read_all(stream: Any) -> bytes:
     if not isinstance(data, (bytes, bytearray)):
         raise ConfigError("a file passed as a body must read() bytes or str")
     return bytes(data)
+
+
+def declared_length(value: str | None) -> int | None:
+    """The body length a ``Content-Length`` value declares, or None when it is absent.
+
+    RFC 9110 section 8.6: ASCII digits, or a list of identical values (``5, 5``); anything else
+    (a sign, a non-ASCII digit, 5,000 digits, differing values) raises ``ValueError`` with a short
+    message that does not quote the value.
+    """
+    if value is None:
+        return None
+    parts = {p.strip() for p in value.split(",")} if "," in value else {value.strip()}
+    if len(parts) != 1:
+        raise ValueError("its Content-Length holds differing values")
+    text = parts.pop()
+    if not (text.isascii() and text.isdigit()) or len(text) > _MAX_LENGTH_DIGITS:
+        raise ValueError("its Content-Length is not a number of bytes")
+    return int(text)
+
+
+def over_limit(value: str | None, limit: int | None) -> int | None:
+    """The declared length when it exceeds ``limit``, else None (a malformed value is not over)."""
+    if limit is None:
+        return None
+    try:
+        length = declared_length(value)
+    except ValueError:
+        return None
+    return length if length is not None and length > limit else None

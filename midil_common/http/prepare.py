@@ -17,11 +17,12 @@ from typing import Any
 from midil_common import __version__
 from midil_common.errors import ConfigError
 from midil_common.http.body import FilesInput, encode_body
+from midil_common.http.headers import check_header_values
 from midil_common.http.hooks import HeaderHook, header_hooks
 from midil_common.http.redirects import next_hop
 from midil_common.http.retry import Attempts, RetryBudget, RetryPolicy
 from midil_common.http.types import Headers, HeadersInput, Request, Response, Timeout
-from midil_common.http.urls import ParamsInput, join_url, with_params
+from midil_common.http.urls import ParamsInput, check_url, join_url, origin, with_params
 
 __all__ = ["DEFAULT_HEADERS", "ClientConfig", "PreparedRequest", "TimeoutInput"]
 
@@ -57,6 +58,7 @@ class ClientConfig:
     """The options of one client and the decisions that depend only on them."""
 
     __slots__ = (
+        "auth_origins",
         "auto_idempotency_key",
         "base_url",
         "follow_redirects",
@@ -82,13 +84,29 @@ class ClientConfig:
         max_response_size: int | None = None,
         header_hooks: Sequence[HeaderHook] = (),
         key_factory: Callable[[], str] | None = None,
+        has_auth: bool = False,
+        auth_origins: Collection[str] = (),
     ) -> None:
         if base_url is not None:
-            join_url(base_url, "")  # validates early: a bad base URL fails at construction
+            check_url(base_url, what="base_url")  # a bad base URL fails at construction
+            join_url(base_url, "")
+        if isinstance(auth_origins, str):
+            auth_origins = (auth_origins,)
+        origins = {origin(check_url(u, what="auth_origins")) for u in auth_origins}
+        if base_url is not None:
+            origins.add(origin(base_url))
+        if has_auth and not origins:
+            raise ConfigError(
+                "auth= sends credentials only to the base_url's origin and to auth_origins: give "
+                "HttpClient a base_url, or auth_origins=['https://api.example.com']",
+                variable="auth_origins",
+            )
+        self.auth_origins = frozenset(origins)
         if max_redirects < 0:
             raise ConfigError("max_redirects must be >= 0")
         self.base_url = base_url
         self.headers = DEFAULT_HEADERS.merged(headers)
+        check_header_values(self.headers.items_raw(), what="header")
         self.timeout = Timeout.of(timeout)
         self.retry = retry if retry is not None else RetryPolicy.no_retries()
         self.follow_redirects = follow_redirects
@@ -113,7 +131,7 @@ class ClientConfig:
     ) -> PreparedRequest:
         """Build the request for one call; raises ``ConfigError`` for arguments that cannot work."""
         method = method.upper()
-        full_url = with_params(join_url(self.base_url, url), params)
+        full_url = check_url(with_params(join_url(self.base_url, url), params), what="url")
         body = encode_body(json=json, data=data, files=files)
         merged = self.headers
         extra: list[tuple[str, str]] = []
@@ -128,9 +146,12 @@ class ClientConfig:
         if idempotency_key is not None:
             extra.append((IDEMPOTENCY_HEADER, idempotency_key))
         if extra:
+            check_header_values(extra, what="header")
             merged = merged.merged(extra)
         if headers:
-            merged = merged.merged(headers)
+            call_headers = Headers(headers)
+            check_header_values(call_headers.items_raw(), what="header")
+            merged = merged.merged(call_headers)
         request = Request(
             method=method,
             url=full_url,
@@ -140,6 +161,11 @@ class ClientConfig:
             max_body_size=self.max_response_size,
         )
         return PreparedRequest(request, body.stream, idempotency_key=IDEMPOTENCY_HEADER in merged)
+
+    def sends_credentials_to(self, url: str) -> bool:
+        """Whether the auth provider's headers go to ``url``: only to the base URL's origin and
+        the ``auth_origins``, so a service token never reaches another host."""
+        return origin(url) in self.auth_origins
 
     def attempts(
         self,
@@ -166,10 +192,14 @@ class ClientConfig:
         auth_headers: Mapping[str, str] | None,
         *,
         remaining: float | None = None,
+        deadline: float | None = None,
     ) -> Request:
-        """The request of this attempt: the auth provider's current headers, and timeouts cut to
-        the ``remaining`` seconds of the deadline so a slow attempt cannot outlive it."""
+        """The request of this attempt: the auth provider's current headers, timeouts cut to the
+        ``remaining`` seconds of the deadline, and the deadline itself (a ``time.monotonic()``
+        instant) which the transport enforces however slowly the server trickles bytes."""
         request = prepared.request
+        if deadline is not None:
+            request = dataclasses.replace(request, deadline=deadline)
         timeout = request.timeout
         if remaining is not None and not all(
             t is not None and t <= remaining
@@ -177,6 +207,7 @@ class ClientConfig:
         ):
             request = dataclasses.replace(request, timeout=_capped(timeout, remaining))
         if auth_headers:
+            check_header_values(auth_headers, what="auth provider header")
             request = dataclasses.replace(request, headers=request.headers.merged(auth_headers))
         return request
 

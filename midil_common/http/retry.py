@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from midil_common.errors import (
     ConfigError,
+    InvalidResponseError,
     ResponseTooLargeError,
     TimeoutError,
     TransportError,
@@ -263,6 +264,10 @@ class RetryPolicy:
         if isinstance(outcome, TransportError):
             if isinstance(outcome, ResponseTooLargeError):
                 return Stop("response_too_large")
+            if isinstance(outcome, InvalidResponseError):
+                return Stop("invalid_response")
+            if isinstance(outcome, TimeoutError) and outcome.phase == "deadline":
+                return Stop("deadline")
             if not replayable:
                 return Stop("body_not_replayable")
             if outcome.request_sent and not self.may_repeat(
@@ -389,6 +394,13 @@ class Attempts:
                 extra={"http_method": self.method, "attempt": self.attempt},
             )
         return decision
+
+    @property
+    def deadline(self) -> float | None:
+        """The monotonic instant the policy's deadline ends (None without one)."""
+        if self.policy.deadline is None:
+            return None
+        return self.started + self.policy.deadline
 
     def remaining(self, now: float) -> float | None:
         """Seconds left before the policy's deadline (None without one): caps the next attempt."""

@@ -76,7 +76,10 @@ class HttpClient:
     Args:
         base_url: prefix for relative URLs (its path is kept: ``/v1`` + ``users`` is ``/v1/users``).
         auth: an ``AuthProvider`` (``get_headers()``, ``invalidate()``); a 401 answer makes the client
-            invalidate it and repeat the request once.
+            invalidate it and repeat the request once. Its headers go only to the origin of
+            ``base_url`` and of ``auth_origins``: an absolute URL on another host gets none.
+        auth_origins: more origins (``https://host[:port]``) that receive ``auth``'s headers; with
+            ``auth`` and no ``base_url`` it is required.
         headers: headers for every request.
         timeout: a :class:`Timeout`, seconds for every phase, or ``(connect, read)``.
         retry: the :class:`RetryPolicy`; None means a single attempt.
@@ -97,6 +100,7 @@ class HttpClient:
         base_url: str | None = None,
         *,
         auth: AuthProvider | None = None,
+        auth_origins: Sequence[str] = (),
         headers: HeadersInput = None,
         timeout: TimeoutInput = None,
         retry: RetryPolicy | None = DEFAULT_RETRY,
@@ -120,6 +124,8 @@ class HttpClient:
             auto_idempotency_key=auto_idempotency_key,
             max_response_size=max_response_size,
             header_hooks=header_hooks,
+            has_auth=auth is not None,
+            auth_origins=auth_origins,
         )
         self._auth = auth
         self._auth_lock = threading.Lock()
@@ -203,10 +209,13 @@ class HttpClient:
             prepared,
             self._budget,
             started=time.monotonic(),
-            can_reauthenticate=self._auth is not None,
+            can_reauthenticate=self._auth is not None
+            and self._config.sends_credentials_to(prepared.request.url),
         )
         while True:
-            outcome, used = self._attempt(prepared, attempts.remaining(time.monotonic()))
+            outcome, used = self._attempt(
+                prepared, attempts.remaining(time.monotonic()), attempts.deadline
+            )
             with self._lock:
                 step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Retry):
@@ -416,10 +425,13 @@ class HttpClient:
             prepared,
             self._budget,
             started=time.monotonic(),
-            can_reauthenticate=self._auth is not None,
+            can_reauthenticate=self._auth is not None
+            and self._config.sends_credentials_to(prepared.request.url),
         )
         while True:
-            opened, used = self._open(prepared, attempts.remaining(time.monotonic()))
+            opened, used = self._open(
+                prepared, attempts.remaining(time.monotonic()), attempts.deadline
+            )
             outcome = opened if isinstance(opened, TransportError) else _head(opened[0], opened[1])
             with self._lock:
                 step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
@@ -455,12 +467,18 @@ class HttpClient:
                 self._auth.invalidate()
 
     def _attempt(
-        self, prepared: PreparedRequest, remaining: float | None
+        self, prepared: PreparedRequest, remaining: float | None, deadline: float | None
     ) -> tuple[Response | TransportError, dict[str, str] | None]:
         """One attempt: send, follow the redirects the core allows; the outcome and the auth
         headers it was sent with."""
-        auth_headers = self._auth_headers()
-        request = self._config.authorize(prepared, auth_headers, remaining=remaining)
+        auth_headers = (
+            self._auth_headers()
+            if self._config.sends_credentials_to(prepared.request.url)
+            else None
+        )
+        request = self._config.authorize(
+            prepared, auth_headers, remaining=remaining, deadline=deadline
+        )
         try:
             response = self._transport.send(request, body=prepared.stream)
             hops = 0
@@ -477,11 +495,17 @@ class HttpClient:
         return response, auth_headers
 
     def _open(
-        self, prepared: PreparedRequest, remaining: float | None
+        self, prepared: PreparedRequest, remaining: float | None, deadline: float | None
     ) -> tuple[tuple[Request, requests.Response] | TransportError, dict[str, str] | None]:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
-        auth_headers = self._auth_headers()
-        request = self._config.authorize(prepared, auth_headers, remaining=remaining)
+        auth_headers = (
+            self._auth_headers()
+            if self._config.sends_credentials_to(prepared.request.url)
+            else None
+        )
+        request = self._config.authorize(
+            prepared, auth_headers, remaining=remaining, deadline=deadline
+        )
         try:
             raw = self._transport.open(request, body=prepared.stream)
             hops = 0

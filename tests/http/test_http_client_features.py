@@ -22,7 +22,7 @@ def redirect(server: Any, location: str, status: int = 302) -> Any:
 
 async def test_same_origin_redirect_keeps_credentials(make: Any, server: Any) -> None:
     server.queue(redirect(server, "/next"))
-    client = make("HttpClient", auth=make("StaticTokenProvider", "tok-1"), retry=FAST)
+    client = make("HttpClient", server.url(), auth=make("StaticTokenProvider", "tok-1"), retry=FAST)
     response = await client.get(server.url("/start"))
     assert response.status_code == 200
     assert response.url == server.url("/next")
@@ -36,7 +36,13 @@ async def test_cross_origin_redirect_drops_credentials(
     other = server_factory()
     server.queue(redirect(server, other.url("/landing"), 307))
     auth = make("APIKeyProvider", "key-1", header="X-Api-Key")
-    client = make("HttpClient", auth=auth, retry=FAST, headers={"Authorization": "Basic abc"})
+    client = make(
+        "HttpClient",
+        auth=auth,
+        auth_origins=[server.url(), other.url()],
+        retry=FAST,
+        headers={"Authorization": "Basic abc"},
+    )
     response = await client.get(server.url("/start"), headers={"Cookie": "a=b", "X-Keep": "1"})
     assert response.status_code == 200
     first, hop = server.requests[0], other.requests[0]
@@ -94,7 +100,7 @@ def counting_provider(shell: str) -> CountingProvider:
 async def test_401_invalidates_and_repeats_exactly_once(make: Any, server: Any, shell: str) -> None:
     provider = counting_provider(shell)
     server.queue(server.Reply(401))
-    client = make("HttpClient", auth=provider, retry=FAST)
+    client = make("HttpClient", server.url(), auth=provider, retry=FAST)
     response = await client.get(server.url())
     assert response.status_code == 200
     assert provider.invalidations == 1
@@ -104,7 +110,7 @@ async def test_401_invalidates_and_repeats_exactly_once(make: Any, server: Any, 
 async def test_a_second_401_is_returned(make: Any, server: Any, shell: str) -> None:
     provider = counting_provider(shell)
     server.default = server.Reply(401)
-    client = make("HttpClient", auth=provider, retry=FAST)
+    client = make("HttpClient", server.url(), auth=provider, retry=FAST)
     assert (await client.post(server.url(), json={})).status_code == 401
     assert server.count == 2 and provider.invalidations == 1
 
@@ -214,7 +220,7 @@ async def test_no_token_or_secret_in_logs_or_reprs(
     server.queue(server.Reply(503), server.Reply(401))
     provider = make("StaticTokenProvider", "sekrit-token")
     api_key = make("APIKeyProvider", "sekrit-key")
-    client = make("HttpClient", auth=provider, retry=FAST)
+    client = make("HttpClient", server.url(), auth=provider, retry=FAST)
     await client.get(server.url("/p?token=sekrit-query"))
     text = " ".join(r.getMessage() + repr(r.__dict__) for r in caplog.records)
     text += repr(provider) + repr(api_key) + repr(client)

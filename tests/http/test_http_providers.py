@@ -142,7 +142,7 @@ async def test_401_refetches_once_and_repeats_once(
 ) -> None:
     provider = make("ClientCredentialsProvider", issuer.token_url, "svc", "s3cret-value")
     server.queue(server.Reply(401))
-    client = make("HttpClient", auth=provider, retry=FAST)
+    client = make("HttpClient", server.url(), auth=provider, retry=FAST)
     response = await client.get(server.url("/orders"))
     assert response.status_code == 200
     assert server.count == 2
@@ -155,7 +155,7 @@ async def test_persistent_401_stops_after_one_repeat(
 ) -> None:
     provider = make("ClientCredentialsProvider", issuer.token_url, "svc", "s3cret-value")
     server.default = server.Reply(401)
-    client = make("HttpClient", auth=provider, retry=FAST)
+    client = make("HttpClient", server.url(), auth=provider, retry=FAST)
     assert (await client.get(server.url())).status_code == 401
     assert server.count == 2 and issuer.request_count("token") == 2
 

@@ -48,7 +48,9 @@ def test_sync_requests_refused_together_fetch_one_new_token(
 ) -> None:
     server, revoked = service
     provider = midil_sync.ClientCredentialsProvider(issuer.token_url, "svc", "s3cret-value")
-    with midil_sync.HttpClient(auth=provider, retry=RetryPolicy(sleep=False)) as client:
+    with midil_sync.HttpClient(
+        server.url_for("/"), auth=provider, retry=RetryPolicy(sleep=False)
+    ) as client:
         revoked.add(provider.get_token().access_token)
         with ThreadPoolExecutor(CONCURRENT) as pool:
             statuses = list(
@@ -63,7 +65,9 @@ async def test_async_requests_refused_together_fetch_one_new_token(
 ) -> None:
     server, revoked = service
     provider = midil_async.ClientCredentialsProvider(issuer.token_url, "svc", "s3cret-value")
-    async with midil_async.HttpClient(auth=provider, retry=RetryPolicy(sleep=False)) as client:
+    async with midil_async.HttpClient(
+        server.url_for("/"), auth=provider, retry=RetryPolicy(sleep=False)
+    ) as client:
         revoked.add((await provider.get_token()).access_token)
         responses = await asyncio.gather(
             *(client.get(server.url_for("/orders")) for _ in range(32))
