@@ -52,7 +52,12 @@ class _Section(BaseModel):
 
 
 class AuthSettings(_Section):
-    """Inbound token verification (``MIDIL_AUTH__...``)."""
+    """Inbound token verification (``MIDIL_AUTH__...``).
+
+    ``accept_any_audience`` (``MIDIL_AUTH__ACCEPT_ANY_AUDIENCE``, default false) is the explicit
+    opt-out for an issuer whose tokens carry ``aud`` values the service does not check; without
+    it and without ``audience``, a token that carries ``aud`` is refused (RFC 7519 section 4.1.3).
+    """
 
     issuer: str | None = None
     audience: StrList = ()
@@ -66,6 +71,7 @@ class AuthSettings(_Section):
     required_groups: StrList = ()
     realm: str | None = None
     token_cache_size: int = Field(default=0, ge=0)
+    accept_any_audience: bool = False
 
     _lists = field_validator(
         "audience", "algorithms", "client_ids", "required_groups", mode="before"

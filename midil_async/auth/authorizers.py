@@ -132,7 +132,9 @@ class JWTAuthorizer(_Shell):
 
     Args:
         issuer: the exact expected ``iss``.
-        audience: accepted ``aud`` values; when set, tokens without ``aud`` are refused.
+        audience: accepted ``aud`` values; when set, tokens without ``aud`` are refused. When not
+            set, tokens that carry ``aud`` are refused (RFC 7519 section 4.1.3), unless
+            ``accept_any_audience`` is true.
         jwks_url: the key set URL (https, or http to a loopback host).
         algorithms: allowed algorithms (RS256 and ES256 by default; PS256, ES384, RS384, EdDSA
             and others are opt-in; ``none`` and HMAC are never allowed).
@@ -147,6 +149,9 @@ class JWTAuthorizer(_Shell):
             without fetching for this long.
         max_stale: how long cached keys keep serving while the issuer is unreachable.
         timeout: timeouts of discovery and JWKS requests.
+        accept_any_audience: accept tokens whatever their ``aud`` names, for an issuer whose
+            tokens carry audiences this service does not check (off by default; cannot be
+            combined with ``audience``). Prefer passing the ``audience`` the issuer mints.
     """
 
     def __init__(
@@ -166,6 +171,7 @@ class JWTAuthorizer(_Shell):
         cooldown: float = 10.0,
         max_stale: float = 86400.0,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
+        accept_any_audience: bool = False,
     ) -> None:
         self._core = jwt_verifier(
             issuer,
@@ -182,6 +188,7 @@ class JWTAuthorizer(_Shell):
             cooldown=cooldown,
             max_stale=max_stale,
             timeout=timeout,
+            accept_any_audience=accept_any_audience,
         )
         self._start_shell()
 
@@ -200,7 +207,8 @@ class CognitoJWTAuthorizer(_Shell):
     The issuer is ``https://cognito-idp.{region}.amazonaws.com/{pool}`` and the keys are at
     ``{issuer}/.well-known/jwks.json`` (``jwks_url`` overrides it, for a local emulator).
     ``token_use`` must be the configured one; access tokens have their ``client_id`` checked
-    against ``client_ids``, id tokens their ``aud``; ``groups`` requires one of the groups.
+    against ``client_ids``, id tokens their ``aud`` (so ``token_use="id"`` requires
+    ``client_ids``: ``ConfigError`` without them); ``groups`` requires one of the groups.
     """
 
     def __init__(

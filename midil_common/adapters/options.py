@@ -111,8 +111,9 @@ class AuthOptions:
 def authorizer_spec(config: Mapping[str, Any], settings: Any = None) -> tuple[str, dict[str, Any]]:
     """Which authorizer a framework's configuration asks for: ``("cognito" | "jwt", kwargs)``.
 
-    ``config`` holds upper-case keys without prefix (``ISSUER``, ``AUDIENCE``, ``JWKS_URL``,
-    ``COGNITO_USER_POOL_ID``, ``REGION``, ``CLIENT_IDS``, ``TOKEN_USE``, ``ALGORITHMS``, ``LEEWAY``);
+    ``config`` holds upper-case keys without prefix (``ISSUER``, ``AUDIENCE``,
+    ``ACCEPT_ANY_AUDIENCE``, ``JWKS_URL``, ``COGNITO_USER_POOL_ID``, ``REGION``, ``CLIENT_IDS``,
+    ``TOKEN_USE``, ``ALGORITHMS``, ``LEEWAY``);
     a missing key falls back to ``settings`` (a ``midil_common.settings.AuthSettings``). A Cognito pool
     id selects the Cognito preset. Raises ``ConfigError`` when neither an issuer nor a pool is set.
     """
@@ -159,6 +160,8 @@ def authorizer_spec(config: Mapping[str, Any], settings: Any = None) -> tuple[st
     audience = as_tuple(pick("AUDIENCE", "audience"))
     if audience:
         kwargs["audience"] = audience[0] if len(audience) == 1 else audience
+    if _as_bool(pick("ACCEPT_ANY_AUDIENCE", "accept_any_audience"), "ACCEPT_ANY_AUDIENCE"):
+        kwargs["accept_any_audience"] = True
     if jwks_url:
         kwargs["jwks_url"] = jwks_url
     algorithms = as_tuple(pick("ALGORITHMS", "algorithms"))
@@ -171,3 +174,17 @@ def authorizer_spec(config: Mapping[str, Any], settings: Any = None) -> tuple[st
     if cache_size:
         kwargs["token_cache_size"] = int(cache_size)
     return "jwt", kwargs
+
+
+def _as_bool(value: Any, key: str) -> bool:
+    """A flag from framework configuration: a bool, or ``true``/``false``-like text."""
+    from midil_common.errors import ConfigError
+
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false", variable=key)

@@ -54,12 +54,24 @@ class CognitoRules:
 
     ``token_use`` must be ``access`` or ``id``; ``client_ids`` are checked against ``client_id``
     (access tokens; ``aud`` of id tokens is checked by the policy's audience); ``groups``, when
-    given, require membership of at least one.
+    given, require membership of at least one. An id token always names its app client in ``aud``
+    (which RFC 7519 section 4.1.3 requires the recipient to check), so ``token_use="id"`` needs
+    ``client_ids``: without them, construction raises ``ConfigError``.
     """
 
     token_use: str = "access"
     client_ids: frozenset[str] = frozenset()
     groups: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.token_use not in ("access", "id"):
+            raise ConfigError("token_use must be 'access' or 'id'", variable="token_use")
+        if self.token_use == "id" and not self.client_ids:
+            raise ConfigError(
+                "token_use='id' needs client_ids: an id token's 'aud' is the app client id, "
+                "which must be checked",
+                variable="client_ids",
+            )
 
     @classmethod
     def build(
@@ -69,8 +81,6 @@ class CognitoRules:
         groups: str | Iterable[str] | None = None,
     ) -> CognitoRules:
         """Build rules from loose argument forms."""
-        if token_use not in ("access", "id"):
-            raise ConfigError("token_use must be 'access' or 'id'", variable="token_use")
         ids = (client_ids,) if isinstance(client_ids, str) else tuple(client_ids or ())
         grp = (groups,) if isinstance(groups, str) else tuple(groups or ())
         return cls(token_use=token_use, client_ids=frozenset(ids), groups=frozenset(grp))

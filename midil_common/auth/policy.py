@@ -2,8 +2,9 @@
 
 Order of checks: structure and size, header (``alg`` on the allow-list and never ``none`` or HMAC,
 ``crit``, ``typ``), key choice (the key must fit the algorithm), signature, then claims (``iss``
-exact, ``exp``/``nbf``/``iat`` with an explicit leeway, ``aud`` whenever an audience is configured,
-required claims, claim types). ``jku``, ``x5u``, ``x5c`` and ``jwk`` headers are never read:
+exact, ``exp``/``nbf``/``iat`` with an explicit leeway, ``aud`` against the configured audience,
+and without one a token carrying ``aud`` refused (RFC 7519 section 4.1.3) unless the policy says
+``accept_any_audience``, required claims, claim types). ``jku``, ``x5u``, ``x5c`` and ``jwk`` headers are never read:
 keys come only from the configured key set.
 """
 
@@ -66,7 +67,11 @@ class VerificationPolicy:
 
     Args:
         issuer: the exact expected ``iss``.
-        audience: accepted ``aud`` values; when set, a token without ``aud`` is refused.
+        audience: accepted ``aud`` values; when set, a token without ``aud`` is refused. When
+            empty, a token that carries ``aud`` is refused (RFC 7519 section 4.1.3: a token
+            naming audiences is only for a recipient that finds itself among them).
+        accept_any_audience: the explicit opt-out of that refusal, for issuers whose tokens name
+            audiences this service does not check; cannot be combined with ``audience``.
         algorithms: the allow-list (asymmetric only; ``none`` and ``HS*`` are refused here).
         leeway: clock skew allowed for ``exp``, ``nbf`` and ``iat``, in seconds (0 to 300).
         required_claims: claims that must be present (``exp`` by default).
@@ -82,6 +87,7 @@ class VerificationPolicy:
     required_claims: tuple[str, ...] = ("exp",)
     token_type: str | None = None
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE
+    accept_any_audience: bool = False
     _audience_set: frozenset[str] = field(init=False, repr=False, compare=False)
 
     @classmethod
@@ -95,6 +101,7 @@ class VerificationPolicy:
         required_claims: Iterable[str] = ("exp",),
         token_type: str | None = None,
         max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+        accept_any_audience: bool = False,
     ) -> VerificationPolicy:
         """Build a policy from the loose argument forms the authorizers accept."""
         return cls(
@@ -105,6 +112,7 @@ class VerificationPolicy:
             required_claims=_str_tuple(required_claims),
             token_type=token_type,
             max_token_size=max_token_size,
+            accept_any_audience=accept_any_audience,
         )
 
     def __post_init__(self) -> None:
@@ -122,6 +130,15 @@ class VerificationPolicy:
         if not 0.0 <= self.leeway <= MAX_LEEWAY:
             raise ConfigError(
                 f"leeway must be within 0 and {MAX_LEEWAY} seconds", variable="leeway"
+            )
+        if type(self.accept_any_audience) is not bool:
+            raise ConfigError(
+                "accept_any_audience must be True or False", variable="accept_any_audience"
+            )
+        if self.accept_any_audience and self.audience:
+            raise ConfigError(
+                "accept_any_audience cannot be combined with an audience: pass one or the other",
+                variable="accept_any_audience",
             )
         if self.max_token_size < 64:
             raise ConfigError("max_token_size is too small", variable="max_token_size")
@@ -228,6 +245,9 @@ def validate_claims(
             ok = False
         if not ok:
             raise InvalidAudienceError("the token is not meant for this audience")
+    elif (aud is not None or "aud" in payload) and not policy.accept_any_audience:
+        # RFC 7519 section 4.1.3: no configured audience can identify this service in ``aud``.
+        raise InvalidAudienceError("the token names an audience but none is configured to check it")
     raw = payload if type(payload) is dict else dict(payload)
     return TokenClaims._from_checked(raw, iss, aud, exp, iat, nbf)
 

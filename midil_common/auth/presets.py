@@ -45,11 +45,13 @@ def jwt_verifier(
     cooldown: float = 10.0,
     max_stale: float = 86400.0,
     timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
+    accept_any_audience: bool = False,
 ) -> TokenVerifier:
     """The core of ``JWTAuthorizer``: the policy, the JWKS cache and the verifier (no I/O)."""
     policy = VerificationPolicy.build(
         issuer,
         audience=audience,
+        accept_any_audience=accept_any_audience,
         algorithms=algorithms,
         leeway=leeway,
         required_claims=required_claims,

@@ -26,6 +26,7 @@ def jwt_kwargs(settings: AuthSettings | None = None) -> dict[str, Any]:
         "algorithms": auth.algorithms,
         "leeway": auth.leeway,
         "token_cache_size": auth.token_cache_size,
+        "accept_any_audience": auth.accept_any_audience,
     }
 
 
@@ -36,6 +37,12 @@ def cognito_kwargs(settings: AuthSettings | None = None) -> dict[str, Any]:
         raise ConfigError(
             "MIDIL_AUTH__COGNITO_USER_POOL_ID is required",
             variable="MIDIL_AUTH__COGNITO_USER_POOL_ID",
+        )
+    if auth.token_use == "id" and not auth.client_ids:
+        raise ConfigError(
+            "MIDIL_AUTH__CLIENT_IDS is required for id tokens (MIDIL_AUTH__TOKEN_USE=id): "
+            "an id token's 'aud' is the app client id, which must be checked",
+            variable="MIDIL_AUTH__CLIENT_IDS",
         )
     return {
         "user_pool_id": auth.cognito_user_pool_id,

@@ -11,21 +11,24 @@ __all__ = ["CachedVerification", "VerifiedTokenCache"]
 
 
 class CachedVerification(NamedTuple):
-    """What a verification established: the claims, and the key (chosen for ``kid`` and ``alg``)
-    whose signature check they passed."""
+    """What a verification established: the claims, the key (chosen for ``kid`` and ``alg``)
+    whose signature check they passed, and the policy whose claim checks they passed."""
 
     claims: TokenClaims
     kid: str | None
     alg: str
     key: Any
+    policy: Any = None
 
 
 class VerifiedTokenCache:
     """Maps a token's SHA-256 digest to its verification until the token's ``exp`` (plus leeway).
 
     The verifier uses an entry only while the key set still hands out the very key object that
-    checked the signature: a refetch, a rotation or keys too stale to serve send the token through
-    the whole verification again, so a hit answers exactly as a full verification would.
+    checked the signature, and only under the very policy object whose claim checks (issuer,
+    audience, required claims) the token passed: a refetch, a rotation, keys too stale to serve or
+    another policy send the token through the whole verification again, so a hit answers exactly
+    as a full verification would. A refused token is never stored.
     Tokens without ``exp`` are not cached. Safe to share between threads without a lock: a race
     can at worst drop an entry, never return claims of another token.
     """
@@ -68,13 +71,14 @@ class VerifiedTokenCache:
         kid: str | None = None,
         alg: str = "",
         key: Any = None,
+        policy: Any = None,
     ) -> None:
         """Remember verified ``claims`` until their ``exp`` (+ ``leeway``), with the ``kid``,
-        ``alg`` and key object that verified them."""
+        ``alg``, key object and policy that verified them."""
         if claims.exp is None or self.maxsize <= 0:
             return
         entries = self._entries
-        entries[digest] = (CachedVerification(claims, kid, alg, key), claims.exp + leeway)
+        entries[digest] = (CachedVerification(claims, kid, alg, key, policy), claims.exp + leeway)
         while len(entries) > self.maxsize:
             try:
                 del entries[next(iter(entries))]

@@ -97,17 +97,18 @@ class TokenVerifier:
         Raises an ``InvalidTokenError`` subclass, or ``JWKSFetchError`` when keys are unavailable.
         """
         token_cache = self.token_cache
+        policy = self.policy
         digest = b""
         if token_cache is not None and type(token) is str:
             digest = token_cache.digest(token)
             hit = token_cache.lookup(digest, now)
-            if hit is not None:
-                # Only while the key set still hands out the key that checked the signature: a
-                # refetch, a rotation or keys too stale to serve mean a full verification.
+            if hit is not None and hit.policy is policy:
+                # Only under the policy that checked the claims, and while the key set still hands
+                # out the key that checked the signature: a refetch, a rotation or keys too stale
+                # to serve mean a full verification.
                 ready = self.cache.lookup(hit.kid, hit.alg, now, allow_fetch=allow_fetch)
                 if ready.__class__ is Use and ready.key is hit.key:
                     return hit.claims
-        policy = self.policy
         parsed = parse_token(token, policy.max_token_size)
         check_header(parsed, policy)
         decision = self.cache.lookup(parsed.kid, parsed.alg, now, allow_fetch=allow_fetch)
@@ -124,6 +125,7 @@ class TokenVerifier:
                     kid=parsed.kid,
                     alg=parsed.alg,
                     key=decision.key,
+                    policy=policy,
                 )
             return claims
         if isinstance(decision, Refuse):

@@ -217,9 +217,13 @@ def test_audience_checked_whenever_configured(shell: Any, local_issuer: LocalIss
     for aud in (None, "other", ["other", "x"], []):
         with pytest.raises(InvalidAudienceError):
             shell.verify(authorizer, local_issuer.mint(aud=aud))
+    # Without an audience, a token naming one is refused (RFC 7519 section 4.1.3).
     no_audience = shell.jwt(local_issuer.url)
     shell.verify(no_audience, local_issuer.mint(aud=None))
-    shell.verify(no_audience, local_issuer.mint(aud="anything"))
+    with pytest.raises(InvalidAudienceError):
+        shell.verify(no_audience, local_issuer.mint(aud="anything"))
+    any_audience = shell.jwt(local_issuer.url, accept_any_audience=True)
+    shell.verify(any_audience, local_issuer.mint(aud="anything"))
 
 
 @pytest.mark.parametrize("crit", [["exp"], ["b64"], ["x-custom"]])
