@@ -30,7 +30,7 @@ from midil_common.http.urls import check_url, url_host
 _T = TypeVar("_T")
 builtins_timeout = builtins.TimeoutError
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "aiter_capped", "response_headers"]
 
 _CHUNK = 64 * 1024
 
@@ -53,6 +53,7 @@ class Transport:
             trust_env=proxy is None,
             limits=limits,
             follow_redirects=False,
+            event_hooks={"response": [_hold_location]},
         )
         # The core decides every header; httpx's own defaults would make the shells differ.
         self._client.headers.clear()
@@ -66,7 +67,7 @@ class Transport:
         raw, chunks = await _within(request, self._exchange(request, body))
         return Response(
             status_code=raw.status_code,
-            headers=Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.headers.raw),
+            headers=response_headers(raw),
             content=b"".join(chunks),
             url=str(raw.url),
             method=request.method,
@@ -144,6 +145,22 @@ class Transport:
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self._client.aclose()
+
+
+async def _hold_location(response: httpx.Response) -> None:
+    """Move ``Location`` out of httpx's sight: httpx builds the next request of every redirect,
+    even one it does not follow, and raises on a ``Location`` it cannot parse (or turns its user
+    info into ``Authorization: Basic``). The kit decides redirects in its core, from the headers
+    kept here."""
+    if "location" in response.headers:
+        response.extensions["midil_headers"] = list(response.headers.raw)
+        del response.headers["location"]
+
+
+def response_headers(raw: httpx.Response) -> Headers:
+    """The headers of ``raw`` as received (``Location`` included), as core ``Headers``."""
+    pairs = raw.extensions.get("midil_headers") or raw.headers.raw
+    return Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs)
 
 
 def _ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.SSLContext | bool:

@@ -32,7 +32,7 @@ from midil_common.http.types import Headers, Request, Response
 from midil_common.http.urls import check_url, url_host
 from midil_sync import _deadline
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "iter_capped", "response_headers"]
 
 _CHUNK = 64 * 1024
 
@@ -163,6 +163,9 @@ class Transport:
                 content = _read_capped(raw, request)
             finally:
                 raw.close()
+            if guard is not None and guard.fired:
+                # http.client takes an EOF in the head for its end: a cut exchange can look whole.
+                raise _deadline_error(request)
         except TransportError:
             if guard is not None and guard.fired:
                 raise _deadline_error(request) from None
@@ -172,7 +175,7 @@ class Transport:
                 guard.cancel()
         return Response(
             status_code=raw.status_code,
-            headers=Headers(_header_items(raw)),
+            headers=response_headers(raw),
             content=content,
             url=raw.url,
             method=request.method,
@@ -222,6 +225,9 @@ class Transport:
             ) from None
         finally:
             _deadline.CURRENT.reset(token)
+        if guard is not None and guard.fired:
+            raw.close()
+            raise _deadline_error(request)
         _check_head(raw, request)
         return raw
 
@@ -303,11 +309,12 @@ def _read_capped(raw: requests.Response, request: Request) -> bytes:
     return b"".join(iter_capped(raw, request))
 
 
-def _header_items(raw: requests.Response) -> list[tuple[str, str]]:
+def response_headers(raw: requests.Response) -> Headers:
+    """The headers of ``raw`` as received (repeated fields kept apart), as core ``Headers``."""
     original = getattr(raw.raw, "headers", None)
     if isinstance(original, urllib3.HTTPHeaderDict):
-        return list(original.iteritems())
-    return list(raw.headers.items())
+        return Headers(list(original.iteritems()))
+    return Headers(list(raw.headers.items()))
 
 
 def _is_timeout(exc: BaseException) -> bool:

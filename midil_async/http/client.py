@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from midil_async._transport import Transport, aiter_capped
+from midil_async._transport import Transport, aiter_capped, response_headers
 from midil_common.errors import TransportError
 from midil_common.http.body import FilesInput
 from midil_common.http.hooks import HeaderHook
@@ -28,7 +28,7 @@ from midil_common.http.retry import (
     Stop,
     credentials_still_current,
 )
-from midil_common.http.types import Headers, HeadersInput, Request, Response, Timeout
+from midil_common.http.types import HeadersInput, Request, Response, Timeout
 from midil_common.http.urls import ParamsInput
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class StreamingResponse:
         self._raw = raw
         self._request = request
         self.status_code: int = raw.status_code
-        self.headers = Headers(raw.headers.multi_items())
+        self.headers = response_headers(raw)
         self.url: str = str(raw.url)
         self.method = request.method
 
@@ -537,6 +537,4 @@ class HttpClient:
 
 def _head(request: Request, raw: httpx.Response) -> Response:
     """The status and headers of a streamed response as a core ``Response`` with an empty body."""
-    return Response(
-        raw.status_code, Headers(raw.headers.multi_items()), b"", str(raw.url), request.method
-    )
+    return Response(raw.status_code, response_headers(raw), b"", str(raw.url), request.method)

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from midil_async.http.client import HttpClient
 from midil_common.auth.oauth import (
+    MAX_TOKEN_RESPONSE_SIZE,
     TOKEN_RETRY_POLICY,
     AuthMethod,
     ClientCredentials,
     TokenCache,
+    check_credential,
     cognito_token_url,
     parse_token_response,
 )
@@ -80,7 +82,12 @@ class ClientCredentialsProvider:
         self._cache = TokenCache(refresh_leeway=refresh_leeway)
         self._clock = clock
         self._inflight: asyncio.Future[AccessToken] | None = None
-        self._http = HttpClient(timeout=timeout, retry=retry, follow_redirects=False)
+        self._http = HttpClient(
+            timeout=timeout,
+            retry=retry,
+            follow_redirects=False,
+            max_response_size=MAX_TOKEN_RESPONSE_SIZE,
+        )
 
     @classmethod
     def from_settings(cls, settings: MidilSettings | None = None) -> ClientCredentialsProvider:
@@ -146,7 +153,7 @@ class ClientCredentialsProvider:
                 f"cannot reach the token endpoint for {credentials.describe()}"
             ) from exc
         now = self._clock()
-        token = parse_token_response(response, now=now, redact=(credentials.client_secret,))
+        token = parse_token_response(response, now=now, redact=credentials.secret_forms())
         self._cache.store(token, now)
         logger.debug(
             "fetched a token for %s",
@@ -207,8 +214,8 @@ class StaticTokenProvider:
     """A fixed bearer token (from configuration or another system); ``invalidate()`` does nothing."""
 
     def __init__(self, token: str, *, token_type: str = "Bearer") -> None:
-        if not token:
-            raise ConfigError("token must not be empty")
+        check_credential(token, "token")
+        check_credential(token_type, "token_type")
         self._header = f"{token_type} {token}"
 
     def __repr__(self) -> str:
@@ -226,8 +233,7 @@ class APIKeyProvider:
     """An API key sent in a header (``X-API-Key`` by default); ``invalidate()`` does nothing."""
 
     def __init__(self, key: str, header: str = "X-API-Key") -> None:
-        if not key:
-            raise ConfigError("key must not be empty")
+        check_credential(key, "key")
         if not header or any(c in header for c in " :\r\n"):
             raise ConfigError("header must be a valid header name")
         self._key = key

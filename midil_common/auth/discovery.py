@@ -18,7 +18,7 @@ from midil_common import __version__
 from midil_common.auth.keys import KeySet
 from midil_common.errors import ConfigError, JWKSFetchError, TransportError
 from midil_common.http.types import Headers, Request, Response, Timeout
-from midil_common.http.urls import safe_url, url_host
+from midil_common.http.urls import check_url, safe_url, url_host
 
 __all__ = [
     "DEFAULT_FETCH_TIMEOUT",
@@ -80,16 +80,19 @@ def is_loopback_url(url: str) -> bool:
 
 
 def check_fetch_url(url: str, what: str = "JWKS URL") -> str:
-    """``url`` if it may be fetched: ``https``, or ``http`` to a loopback host; else ``ConfigError``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise ConfigError(f"the {what} is not a valid URL", variable=what) from None
-    if not parts.hostname:
-        raise ConfigError(f"the {what} has no host", variable=what)
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_url(url)):
+    """``url`` if it may be fetched: ``https``, or ``http`` to a loopback host; else ``ConfigError``.
+
+    The URL first passes :func:`~midil_common.http.urls.check_url`, so the host this rule reads
+    is the host every HTTP library connects to.
+    """
+    check_url(url, what=what)
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "https" or (scheme == "http" and is_loopback_url(url)):
         return url
-    raise ConfigError(f"the {what} must use https (http only for loopback hosts)", variable=what)
+    raise ConfigError(
+        f"the {what} must use https (http only for loopback hosts such as 127.0.0.1)",
+        variable=what,
+    )
 
 
 def fetch_request(

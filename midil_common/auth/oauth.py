@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,16 +26,18 @@ from midil_common.auth.tokens import AccessToken
 from midil_common.errors import ConfigError, TokenRequestError
 from midil_common.http.retry import IDEMPOTENT_METHODS, RetryPolicy
 from midil_common.http.types import Response
-from midil_common.http.urls import safe_url
+from midil_common.http.urls import check_url, safe_url
 
 __all__ = [
     "CLIENT_AUTH_METHODS",
     "DEFAULT_TOKEN_LIFETIME",
     "MAX_REFRESH_LEEWAY",
+    "MAX_TOKEN_RESPONSE_SIZE",
     "TOKEN_RETRY_POLICY",
     "AuthMethod",
     "ClientCredentials",
     "TokenCache",
+    "check_credential",
     "cognito_token_url",
     "parse_token_response",
     "refresh_leeway",
@@ -61,6 +64,32 @@ TOKEN_RETRY_POLICY = RetryPolicy(
 errors and 5xx like an idempotent request."""
 
 _MAX_DESCRIPTION = 200
+_MAX_EXPIRES_IN = 10 * 366 * 86400.0  # longer is not a lifetime but garbage: the fallback applies
+MAX_TOKEN_RESPONSE_SIZE = 1024 * 1024
+"""Token endpoint responses larger than this are refused (a token response is a few KiB)."""
+
+# RFC 6749 appendix A.12: access-token = 1*VSCHAR (printable ASCII and space).
+_VSCHAR = re.compile(r"[\x20-\x7e]+")
+# token_type is a type name (RFC 6749 section 7.1), sent back in the Authorization header.
+_TOKEN_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+def check_credential(value: str, what: str) -> str:
+    """``value`` if it can travel in a header: non-empty printable ASCII (RFC 6749 appendix A.12).
+
+    Raises ``ConfigError`` naming ``what``, never showing the value: a CR or LF in a token would
+    split the header, and libraries quote such headers in their own errors.
+    """
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{what} must be a non-empty string", variable=what)
+    if _VSCHAR.fullmatch(value) is None:
+        raise ConfigError(
+            f"{what} must be printable ASCII (RFC 6749 appendix A.12); it holds a control or "
+            "non-ASCII character (the value is not shown)",
+            variable=what,
+        )
+    return value
 
 
 def refresh_leeway(lifetime: float, *, maximum: float = MAX_REFRESH_LEEWAY) -> float:
@@ -103,9 +132,7 @@ class ClientCredentials:
     auth_method: AuthMethod = "client_secret_basic"
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.token_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError("token_url must be an absolute http(s) URL")
+        check_url(self.token_url, what="token_url")
         if not self.client_id:
             raise ConfigError("client_id must not be empty")
         if not self.client_secret:
@@ -147,6 +174,16 @@ class ClientCredentials:
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
         return headers
 
+    def secret_forms(self) -> tuple[str, ...]:
+        """Every form in which the secret leaves this process, to redact from server text: as is,
+        form-encoded, and the ``Basic`` credential of ``client_secret_basic``."""
+        pair = f"{quote_plus(self.client_id)}:{quote_plus(self.client_secret)}"
+        basic = base64.b64encode(pair.encode()).decode("ascii")
+        forms = {self.client_secret, quote_plus(self.client_secret), pair, basic}
+        # A server may echo the credential without its padding, or cut it short.
+        forms.add(basic.rstrip("="))
+        return tuple(sorted(forms, key=len, reverse=True))
+
     def describe(self) -> str:
         """A one-line description for logs and errors, without the secret."""
         return f"client {self.client_id!r} at {safe_url(self.token_url)}"
@@ -163,11 +200,11 @@ def parse_token_response(
     ``now`` (Unix time) turns ``expires_in`` into ``expires_at``. Strings in ``redact`` (the client
     secret) are removed from any server text copied into the error.
     """
-    secrets = [s for s in redact if s]
+    secrets = sorted((s for s in redact if s), key=len, reverse=True)
     where = safe_url(response.url)
     try:
         doc: Any = json.loads(response.content) if response.content.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         doc = None
     if response.status_code >= 400 or not isinstance(doc, Mapping) or "error" in doc:
         error = _text(doc.get("error"), secrets) if isinstance(doc, Mapping) else None
@@ -191,8 +228,21 @@ def parse_token_response(
             f"token endpoint {where} answered without an access_token",
             status_code=response.status_code,
         )
+    if _VSCHAR.fullmatch(access_token) is None:
+        raise TokenRequestError(
+            f"token endpoint {where} answered with an access_token that is not printable ASCII "
+            "(RFC 6749 appendix A.12)",
+            status_code=response.status_code,
+        )
     expires_in = _number(doc.get("expires_in"))
     token_type = doc.get("token_type")
+    if token_type is not None and (
+        not isinstance(token_type, str) or _TOKEN_TYPE.fullmatch(token_type) is None
+    ):
+        raise TokenRequestError(
+            f"token endpoint {where} answered with an invalid token_type",
+            status_code=response.status_code,
+        )
     scope = doc.get("scope")
     refresh = doc.get("refresh_token")
     id_token = doc.get("id_token")
@@ -256,25 +306,32 @@ class TokenCache:
 
 
 def _text(value: object, secrets: list[str]) -> str | None:
+    """Server text for a message: secrets redacted, control characters replaced, bounded."""
     if not isinstance(value, str) or not value:
         return None
     for secret in secrets:
         value = value.replace(secret, "***")
-    return value[:_MAX_DESCRIPTION]
+    return _UNPRINTABLE.sub("?", value[: _MAX_DESCRIPTION * 4])[:_MAX_DESCRIPTION]
 
 
 def _number(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
         try:
-            number = float(value.strip())
+            number = float(value)
+        except OverflowError:  # an int of 10**400: no float holds it
+            return None
+    elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > 32:
+            return None
+        try:
+            number = float(text)
         except ValueError:
             return None
     else:
         return None
-    if not math.isfinite(number) or number < 0:
+    if not math.isfinite(number) or number < 0 or number > _MAX_EXPIRES_IN:
         return None
     return number

@@ -207,7 +207,7 @@ class ClientConfig:
         ):
             request = dataclasses.replace(request, timeout=_capped(timeout, remaining))
         if auth_headers:
-            check_header_values(auth_headers, what="auth provider header")
+            check_header_values(auth_headers, what="auth provider header", ascii_only=True)
             request = dataclasses.replace(request, headers=request.headers.merged(auth_headers))
         return request
 

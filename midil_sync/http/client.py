@@ -27,9 +27,9 @@ from midil_common.http.retry import (
     Stop,
     credentials_still_current,
 )
-from midil_common.http.types import Headers, HeadersInput, Request, Response, Timeout
+from midil_common.http.types import HeadersInput, Request, Response, Timeout
 from midil_common.http.urls import ParamsInput
-from midil_sync._transport import Transport, iter_capped
+from midil_sync._transport import Transport, iter_capped, response_headers
 
 if TYPE_CHECKING:
     from midil_common.auth.protocols import AuthProvider
@@ -48,7 +48,7 @@ class StreamingResponse:
         self._raw = raw
         self._request = request
         self.status_code: int = raw.status_code
-        self.headers = Headers(list(raw.headers.items()))
+        self.headers = response_headers(raw)
         self.url: str = raw.url
         self.method = request.method
 
@@ -542,6 +542,4 @@ class HttpClient:
 
 def _head(request: Request, raw: requests.Response) -> Response:
     """The status and headers of a streamed response as a core ``Response`` with an empty body."""
-    return Response(
-        raw.status_code, Headers(list(raw.headers.items())), b"", raw.url, request.method
-    )
+    return Response(raw.status_code, response_headers(raw), b"", raw.url, request.method)

@@ -44,7 +44,17 @@ class Hang:
     seconds: float
 
 
-Action = Reply | Reset | Hang
+@dataclass
+class Raw:
+    """Read the request, send ``head`` at once and ``data`` with ``delay`` seconds between bytes,
+    then close."""
+
+    data: bytes
+    delay: float = 0.0
+    head: bytes = b""
+
+
+Action = Reply | Reset | Hang | Raw
 
 
 @dataclass
@@ -54,6 +64,7 @@ class FaultServer:
     Reply = Reply
     Reset = Reset
     Hang = Hang
+    Raw = Raw
 
     default: Action = field(default_factory=Reply)
     handler: Callable[[Recorded], Action] | None = None
@@ -132,6 +143,16 @@ class FaultServer:
                     return
                 if isinstance(action, Hang):
                     self._stop.wait(action.seconds)
+                    return
+                if isinstance(action, Raw):
+                    conn.sendall(action.head)
+                    if not action.delay:
+                        conn.sendall(action.data)
+                        return
+                    for i in range(len(action.data)):
+                        if self._stop.wait(action.delay):
+                            return
+                        conn.sendall(action.data[i : i + 1])
                     return
                 self._reply(conn, action, head_only=recorded.method == "HEAD")
         except OSError:

@@ -1,0 +1,359 @@
+"""Hostile servers and hostile inputs, for both shells: credentials stay at their origin, deadlines
+hold against trickling servers, and only the kit's own exception classes escape."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import traceback
+from typing import Any
+
+import pytest
+
+from midil_common.errors import (
+    ConfigError,
+    InvalidResponseError,
+    InvalidURLError,
+    TimeoutError,
+    TokenRequestError,
+    TooManyRedirectsError,
+    TransportError,
+)
+from midil_common.http import RetryPolicy, Timeout
+
+FAST = RetryPolicy(sleep=False)
+
+
+def redirect(server: Any, location: str, status: int = 302) -> Any:
+    return server.Reply(status, body=b"", headers=(("Location", location),))
+
+
+def chain_text(exc: BaseException) -> str:
+    """The messages ``logger.exception`` would print for ``exc`` and its chain (source lines of
+    the traceback aside, which quote this test's own literals)."""
+    parts: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None:
+        parts += traceback.format_exception_only(type(seen), seen)
+        parts.append(repr(seen.args))
+        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
+    return "".join(parts)
+
+
+# ------------------------------------------------------------------------------ credentials
+
+
+async def test_a_backslash_redirect_sends_nothing_to_the_other_host(
+    make: Any, server: Any, server_factory: Any
+) -> None:
+    other = server_factory()
+    # urllib.parse reads host PA (after the "@"), urllib3 and browsers read PB (before the "\").
+    server.queue(redirect(server, f"http://127.0.0.1:{other.port}\\@127.0.0.1:{server.port}/x"))
+    client = make(
+        "HttpClient", server.url(), auth=make("StaticTokenProvider", "tok-secret"), retry=FAST
+    )
+    with pytest.raises(InvalidResponseError) as info:
+        await client.get("/start", headers={"Cookie": "session=c00kie"})
+    assert other.count == 0
+    assert server.count == 1  # not retried: the answer itself is unusable
+    assert "tok-secret" not in chain_text(info.value)
+
+
+async def test_a_redirect_with_user_info_is_not_followed(make: Any, server: Any) -> None:
+    server.queue(redirect(server, f"http://user:pw@127.0.0.1:{server.port}/x"))
+    client = make("HttpClient", retry=FAST)
+    with pytest.raises(InvalidResponseError):
+        await client.get(server.url("/start"))
+    assert server.count == 1  # the async shell used to turn "user:pw" into Authorization: Basic
+
+
+@pytest.mark.parametrize("name", ["JWTAuthorizer"])
+async def test_a_jwks_url_parsers_disagree_on_is_refused(make: Any, name: str) -> None:
+    with pytest.raises(InvalidURLError) as info:
+        make(
+            name, "https://issuer.example", jwks_url="http://keys.attacker.example\\@127.0.0.1/jwks"
+        )
+    assert "attacker" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1\\@127.0.0.1:2/",
+        "http://user:pw@127.0.0.1:2/",
+        "http://127.0.0.1:2\t/",
+    ],
+)
+async def test_base_and_request_urls_parsers_disagree_on_are_refused(make: Any, url: str) -> None:
+    with pytest.raises(InvalidURLError):
+        make("HttpClient", url)
+    client = make("HttpClient")
+    with pytest.raises(InvalidURLError):
+        await client.get(url)
+    with pytest.raises(InvalidURLError):
+        make("ClientCredentialsProvider", url, "id", "secret")
+
+
+async def test_credentials_go_only_to_the_base_origin(
+    make: Any, server: Any, server_factory: Any
+) -> None:
+    other = server_factory()
+    client = make("HttpClient", server.url("/api"), auth=make("APIKeyProvider", "key-secret"))
+    await client.get("/items")
+    await client.get(other.url("/elsewhere"))
+    assert server.requests[0].headers["x-api-key"] == "key-secret"
+    assert "x-api-key" not in other.requests[0].headers
+
+
+async def test_auth_origins_extend_where_credentials_go(
+    make: Any, server: Any, server_factory: Any
+) -> None:
+    other, third = server_factory(), server_factory()
+    client = make(
+        "HttpClient",
+        auth=make("StaticTokenProvider", "tok-1"),
+        auth_origins=[server.url(), other.url("/ignored/path")],
+    )
+    for srv in (server, other, third):
+        await client.get(srv.url("/x"))
+    assert server.requests[0].headers["authorization"] == "Bearer tok-1"
+    assert other.requests[0].headers["authorization"] == "Bearer tok-1"
+    assert "authorization" not in third.requests[0].headers
+
+
+async def test_auth_without_a_base_url_or_auth_origins_is_a_config_error(make: Any) -> None:
+    with pytest.raises(ConfigError, match="auth_origins"):
+        make("HttpClient", auth=make("StaticTokenProvider", "tok-1"))
+
+
+async def test_a_401_from_another_origin_does_not_invalidate_the_token(
+    make: Any, server: Any, server_factory: Any, shell: str
+) -> None:
+    other = server_factory()
+    other.default = other.Reply(401)
+    calls: list[str] = []
+
+    class Provider:
+        def get_headers(self) -> dict[str, str]:
+            calls.append("get")
+            return {"Authorization": "Bearer t"}
+
+        def invalidate(self) -> None:
+            calls.append("invalidate")
+
+    class AsyncProvider:
+        async def get_headers(self) -> dict[str, str]:
+            return Provider.get_headers(self)  # type: ignore[arg-type]
+
+        async def invalidate(self) -> None:
+            Provider.invalidate(self)  # type: ignore[arg-type]
+
+    provider = Provider() if shell == "sync" else AsyncProvider()
+    client = make("HttpClient", server.url(), auth=provider, retry=FAST)
+    assert (await client.get(other.url())).status_code == 401
+    assert calls == [] and other.count == 1
+
+
+@pytest.mark.parametrize("bad", ["tok\r\nX-Injected: 1", "tok\x00", "t\u00f6k", "tok\n"])
+async def test_a_token_that_is_not_printable_ascii_never_reaches_a_header(
+    make: Any, server: Any, shell: str, bad: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        make("StaticTokenProvider", bad)
+    assert bad not in chain_text(info.value)
+    with pytest.raises(ConfigError):
+        make("APIKeyProvider", bad)
+
+    class Provider:
+        def get_headers(self) -> dict[str, str]:
+            return {"Authorization": f"Bearer {bad}"}
+
+        def invalidate(self) -> None:
+            pass
+
+    class AsyncProvider:
+        async def get_headers(self) -> dict[str, str]:
+            return {"Authorization": f"Bearer {bad}"}
+
+        async def invalidate(self) -> None:
+            pass
+
+    provider = Provider() if shell == "sync" else AsyncProvider()
+    client = make("HttpClient", server.url(), auth=provider, retry=FAST)
+    with pytest.raises(ConfigError) as raised:
+        await client.get("/x")
+    assert bad not in chain_text(raised.value) and "tok" not in str(raised.value)
+    assert server.count == 0
+
+
+@pytest.mark.parametrize("header", ["X-Trace", "Idempotency-Key"])
+async def test_a_call_header_with_a_line_break_is_refused_without_echo(
+    make: Any, server: Any, header: str
+) -> None:
+    client = make("HttpClient", server.url(), retry=FAST)
+    with pytest.raises(ConfigError) as info:
+        await client.get("/x", headers={header: "secret\r\nX-Evil: 1"})
+    assert "secret" not in chain_text(info.value)
+    assert server.count == 0
+
+
+@pytest.mark.parametrize(
+    "token_doc",
+    [
+        {"access_token": "ab\u00e9c", "token_type": "Bearer"},
+        {"access_token": "abc\r\nX-Evil: 1", "token_type": "Bearer"},
+        {"access_token": "abc", "token_type": "Bearer\r\nX-Evil: 1"},
+    ],
+)
+async def test_a_token_response_that_could_split_a_header_is_refused(
+    make: Any, server: Any, token_doc: dict[str, str]
+) -> None:
+    server.default = server.Reply(200, body=json.dumps(token_doc).encode())
+    provider = make("ClientCredentialsProvider", server.url("/token"), "svc", "s3cret")
+    with pytest.raises(TokenRequestError):
+        await provider.get_token()
+
+
+async def test_an_endpoint_echoing_the_basic_credential_is_redacted(make: Any, server: Any) -> None:
+    def echo(recorded: Any) -> Any:
+        sent = recorded.headers["authorization"]
+        body = {"error": "invalid_client", "error_description": f"refused {sent} ({sent[6:-2]})"}
+        return server.Reply(401, body=json.dumps(body).encode())
+
+    server.handler = echo
+    secret = "s3cret/with+odd=chars"
+    provider = make("ClientCredentialsProvider", server.url("/token"), "svc", secret)
+    with pytest.raises(TokenRequestError) as info:
+        await provider.get_token()
+    basic = base64.b64encode(b"svc:s3cret%2Fwith%2Bodd%3Dchars").decode()
+    text = chain_text(info.value)
+    assert info.value.error == "invalid_client"
+    assert basic not in text and basic[:-2] not in text and "s3cret" not in text
+
+
+# -------------------------------------------------------------------------------- deadlines
+
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
+
+
+async def test_the_retry_deadline_bounds_a_trickled_head(make: Any, server: Any) -> None:
+    # One byte every 0.05 s never trips the 0.5 s read timeout; the head takes ~4 s in all.
+    server.default = server.Raw(HEAD + b"x" * 40, delay=0.05)
+    client = make("HttpClient", retry=RetryPolicy(deadline=1.0), timeout=Timeout(read=0.5))
+    started = time.monotonic()
+    with pytest.raises(TimeoutError) as info:
+        await client.get(server.url())
+    assert time.monotonic() - started < 2.5
+    assert info.value.phase == "deadline"
+
+
+async def test_the_retry_deadline_bounds_a_trickled_body(make: Any, server: Any) -> None:
+    server.default = server.Raw(b"x" * 40, delay=0.1, head=HEAD)
+    client = make("HttpClient", retry=RetryPolicy(deadline=1.0), timeout=Timeout(read=0.5))
+    started = time.monotonic()
+    with pytest.raises(TimeoutError) as info:
+        await client.get(server.url())
+    assert time.monotonic() - started < 2.5
+    assert info.value.phase == "deadline"
+
+
+async def test_a_stream_body_is_the_callers_once_the_head_arrived(
+    make: Any, server: Any, shell: str
+) -> None:
+    server.default = server.Raw(b"y" * 10, delay=0.08, head=HEAD.replace(b"40", b"10"))
+    client = make("HttpClient", retry=RetryPolicy(deadline=0.5), timeout=Timeout(read=0.5))
+    if shell == "sync":
+        with client._target.stream("GET", server.url()) as response:
+            body = response.read()
+    else:
+        async with client.stream("GET", server.url()) as response:
+            body = await response.read()
+    assert body == b"y" * 10  # ~0.8 s of trickle, past the 0.5 s deadline
+
+
+async def test_the_deadline_does_not_leak_into_a_pooled_connection(make: Any, server: Any) -> None:
+    client = make("HttpClient", retry=RetryPolicy(deadline=0.3))
+    for _ in range(3):
+        assert (await client.get(server.url())).status_code == 200
+        time.sleep(0.35)  # past the earlier requests' deadlines: their guards must be gone
+    assert server.count == 3
+
+
+# -------------------------------------------------------------------- hostile answers, typed
+
+
+def raw_response(status: bytes, headers: list[bytes], body: bytes = b"") -> bytes:
+    return b"\r\n".join([b"HTTP/1.1 " + status, *headers, b"", b""]) + body
+
+
+@pytest.mark.parametrize(
+    "retry_after", [b"9" * 5000, "\u0663".encode(), "\u00b2".encode("latin-1"), b"-1", b"1e9"]
+)
+async def test_a_malformed_retry_after_is_ignored(
+    make: Any, server: Any, retry_after: bytes
+) -> None:
+    server.queue(
+        server.Raw(raw_response(b"503 X", [b"Retry-After: " + retry_after, b"Content-Length: 0"]))
+    )
+    client = make("HttpClient", retry=FAST)
+    response = await client.get(server.url())
+    assert response.status_code in (200, 503)
+
+
+@pytest.mark.parametrize("length", [b"9" * 5000, "\u0661\u0662".encode(), b"-5", b"5, 6", b"0x10"])
+async def test_a_malformed_content_length_is_a_transport_error(
+    make: Any, server: Any, length: bytes
+) -> None:
+    server.default = server.Raw(raw_response(b"200 OK", [b"Content-Length: " + length], b"abc"))
+    client = make("HttpClient", retry=FAST, max_response_size=100)
+    with pytest.raises(TransportError):
+        await client.get(server.url())
+
+
+@pytest.mark.parametrize(
+    "location", [b"http://[", b"/\xff", b"http://127.0.0.1:99999/", b"http://h:x/", b"\\\\evil/"]
+)
+async def test_an_unusable_location_is_a_transport_error(
+    make: Any, server: Any, location: bytes
+) -> None:
+    server.default = server.Raw(
+        raw_response(b"302 Found", [b"Location: " + location, b"Content-Length: 0"])
+    )
+    client = make("HttpClient", retry=FAST)
+    try:
+        response = await client.get(server.url())
+    except (TransportError, TooManyRedirectsError):
+        return  # "\\evil/" is a same-host path to RFC 3986: followed until the redirect limit
+    assert response.status_code in (200, 302)
+
+
+async def test_a_javascript_location_is_returned_unfollowed(make: Any, server: Any) -> None:
+    server.default = server.Raw(
+        raw_response(b"302 Found", [b"Location: javascript:x", b"Content-Length: 0"])
+    )
+    client = make("HttpClient", retry=FAST)
+    assert (await client.get(server.url())).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "expires_in", ["1" + "0" * 400, "1e400", '"1e400"', '"' + "9" * 5000 + '"']
+)
+async def test_an_absurd_expires_in_falls_back_to_the_default_lifetime(
+    make: Any, server: Any, expires_in: str
+) -> None:
+    body = f'{{"access_token": "abc", "token_type": "Bearer", "expires_in": {expires_in}}}'
+    server.default = server.Raw(
+        raw_response(
+            b"200 OK",
+            [b"Content-Type: application/json", f"Content-Length: {len(body)}".encode()],
+            body.encode(),
+        )
+    )
+    provider = make("ClientCredentialsProvider", server.url("/token"), "svc", "s3cret")
+    try:
+        token = await provider.get_token()
+    except TokenRequestError:
+        return
+    assert token.access_token == "abc"
+    assert token.expires_at is None
