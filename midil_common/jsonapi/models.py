@@ -15,10 +15,16 @@ Validation context keys (``Document.model_validate(obj, context={...})``):
 ``model_validate``/``model_validate_json`` of every model here raise ``InvalidDocumentError``; nested
 inside another model (or as a framework request body) pydantic's ``ValidationError`` surfaces instead,
 and ``errors_from_validation`` turns it into error objects.
+
+Hostile input: both entry points refuse a document nested deeper than ``MAX_DEPTH`` levels, a Python
+object that contains itself, and numbers JSON cannot hold (``NaN``, ``Infinity``, ``1e400``).
+``model_dump_json`` raises ``ValueError`` rather than write a NaN or an infinity (which pydantic would
+write as ``null``) that reached a model without validation (``model_construct``, later mutation).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -95,7 +101,9 @@ class _Object(BaseModel):
     serialisation about a third slower, so the rule pass does it.)
     """
 
-    model_config = ConfigDict(extra="allow", cache_strings="all")
+    # "constants" writes NaN/Infinity as such, so model_dump_json can refuse them instead of the
+    # silent null of pydantic's default.
+    model_config = ConfigDict(extra="allow", cache_strings="all", ser_json_inf_nan="constants")
 
     # Which rule-pass function checks a standalone instance of this class.
     _rule: ClassVar[str] = ""
@@ -122,6 +130,35 @@ class _Object(BaseModel):
             raise _invalid(exc) from None
         _check_standalone(inst, kwargs.get("context"))
         return inst
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        """Write JSON (``model_dump_json``'s arguments); ``ValueError`` for a NaN or an infinity."""
+        text = super().model_dump_json(**kwargs)
+        # One memchr-speed look for each token's first letter; the exact check runs only when the
+        # letter is there, and refuses only a token outside strings.
+        if ("N" in text and "NaN" in text) or ("I" in text and "Infinity" in text):
+            _refuse_non_finite(text)
+        return text
+
+
+class _NonFinite(Exception):
+    pass
+
+
+def _non_finite(name: str) -> Any:
+    raise _NonFinite(name)
+
+
+def _refuse_non_finite(text: str) -> None:
+    try:
+        json.loads(text, parse_constant=_non_finite)
+    except _NonFinite:
+        raise ValueError(
+            "cannot write this document: a number is NaN or infinite, which is not JSON; "
+            "numbers must be finite (the document skipped validation, or was changed after it)"
+        ) from None
+    except (ValueError, RecursionError):  # pragma: no cover - only a document built unchecked
+        return
 
 
 def _invalid(exc: ValidationError) -> InvalidDocumentError:
@@ -294,7 +331,7 @@ class Document(_Object):
         member was validated on the way in, and the type checks behind the warnings cost ~6%.
         """
         kwargs.setdefault("warnings", False)
-        return super().model_dump_json(**kwargs)
+        return super().model_dump_json(**kwargs)  # refuses NaN and infinities (see _Object)
 
     @property
     def resources(self) -> list[ResourceObject]:

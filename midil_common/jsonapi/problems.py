@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from midil_common.errors import JSONAPIError
+from midil_common.jsonapi.limits import CYCLE, MAX_DEPTH, TOO_DEEP, value_problem
 from midil_common.jsonapi.models import Document, ErrorObject, ErrorSource
 from midil_common.jsonapi.names import escape_pointer_token
 
@@ -91,6 +93,16 @@ def _pointer(prefix: str, loc: Sequence[str | int]) -> str:
 
 def _detail(err: Any) -> str:
     kind = err["type"]
+    if kind == "json_invalid":
+        # pydantic-core's JSON parser stops at its own nesting limit (deeper than MAX_DEPTH).
+        reason = str(err.get("msg", ""))
+        if "recursion limit" in reason:
+            return "the document " + TOO_DEEP
+        if "number out of range" in reason:
+            return "a number is out of range (too many digits)"
+        return _DETAILS[kind]
+    if kind == "recursion_loop":
+        return CYCLE if "cyclic" in str(err.get("msg", "")) else TOO_DEEP
     if kind == "string_pattern_mismatch":
         loc = [seg for seg in err["loc"] if not isinstance(seg, int)]
         if loc and loc[-1] == "[key]":
@@ -151,28 +163,34 @@ def errors_from_validation(
         found.append((_pointer(pointer_prefix, loc), err["type"], _detail(err)))
     result: list[ErrorObject] = []
     seen: set[tuple[str, str]] = set()
+    # Indexes that keep this linear in the number of errors (a hostile body can produce many).
+    precise: set[str] = set()  # pointers with an error that is not a union branch's type error
+    expected_at: dict[str, set[str]] = {}  # pointer -> what the type errors there expected
+    for ptr, kind, _ in found:
+        if kind in _TYPE_ERRORS:
+            expected_at.setdefault(ptr, set()).add(_EXPECTED.get(kind, "another type"))
+        else:
+            precise.add(ptr)
+    pointers = sorted({ptr for ptr, _, _ in found}) if expected_at else []
     for ptr, kind, detail in found:
         if kind in _TYPE_ERRORS:
             # A sibling branch produced a more precise error at or below this member: keep that one.
-            if any(
-                other.startswith(ptr + "/") or (other == ptr and okind not in _TYPE_ERRORS)
-                for other, okind, _ in found
-            ):
+            if ptr in precise or _has_below(pointers, ptr):
                 continue
-            expected = sorted(
-                {
-                    _EXPECTED.get(k, "another type")
-                    for p, k, _ in found
-                    if p == ptr and k in _TYPE_ERRORS
-                }
-            )
-            detail = "must be " + " or ".join(expected)
+            detail = "must be " + " or ".join(sorted(expected_at[ptr]))
         key = (ptr, detail)
         if key in seen:
             continue
         seen.add(key)
         result.append(_error(ptr, detail))
     return result + nested
+
+
+def _has_below(pointers: list[str], ptr: str) -> bool:
+    """Whether the sorted ``pointers`` hold one below ``ptr`` (``ptr`` + "/...")."""
+    probe = ptr + "/"
+    i = bisect_left(pointers, probe)
+    return i < len(pointers) and pointers[i].startswith(probe)
 
 
 def _rebase(error: ErrorObject, base: str) -> ErrorObject:
@@ -204,10 +222,23 @@ def errors_from_exception(exc: JSONAPIError) -> list[ErrorObject]:
 def error_document(
     errors: Iterable[ErrorObject], *, meta: dict[str, Any] | None = None
 ) -> Document:
-    """A top-level error document (``{"errors": [...]}``); serialise it with ``model_dump_json()``."""
+    """A top-level error document (``{"errors": [...]}``); serialise it with ``model_dump_json()``.
+
+    Raises ``ValueError`` when there is no error object, or when ``meta`` (or an error's ``meta``)
+    holds a value JSON cannot write: NaN, an infinity, a cycle, or nesting past ``MAX_DEPTH``.
+    """
     errs = list(errors)
     if not errs:
         raise ValueError("an error document needs at least one error object")
+    for where, members, room in (
+        ("meta", meta, MAX_DEPTH - 2),
+        *((f"errors/{i}/meta", e.meta, MAX_DEPTH - 4) for i, e in enumerate(errs)),
+    ):
+        if isinstance(members, dict):
+            for name, value in members.items():
+                found = value_problem(value, room)
+                if found is not None:
+                    raise ValueError(f"error document {where}/{name}: {found[1]}")
     if meta is None:
         return Document.model_construct(errors=errs)
     return Document.model_construct(errors=errs, meta=meta)

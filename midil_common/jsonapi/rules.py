@@ -2,8 +2,13 @@
 
 pydantic-core has already checked types and patterns; this pass checks member exclusivity, extra
 members (@-members, extension members), link names, the fields namespace, full linkage, uniqueness of
-``type``+``id``, ``lid`` consistency and the 1.0 restrictions. It walks each object once and builds JSON
-pointers only when it reports an error, so a valid document costs little more than the loop itself.
+``type``+``id``, ``lid`` consistency and the 1.0 restrictions, and that free-form values (attributes,
+meta, extension members) nest at most ``MAX_DEPTH`` levels, hold no cycle and no NaN or infinity. It
+walks each object once, without recursion a document could drive, and builds JSON pointers only when
+it reports an error, so a valid document costs little more than the loop itself.
+
+Every check of an object takes its ``level``: the top-level object is 1, a member object or array adds
+one.
 """
 
 from __future__ import annotations
@@ -12,6 +17,13 @@ from typing import Any
 
 from pydantic import MISSING, ValidationError
 
+from midil_common.jsonapi.limits import (
+    MAX_DEPTH,
+    TOO_DEEP,
+    is_flat,
+    members_fit,
+    value_problem,
+)
 from midil_common.jsonapi.models import (
     CreateDocument,
     Document,
@@ -42,7 +54,7 @@ _RESOURCE_LINKS = frozenset({"self"})
 _ERROR_LINKS = frozenset({"about", "type"})
 _ERROR_LINKS_10 = frozenset({"about"})
 _LINK_10_MEMBERS = ("rel", "describedby", "title", "type", "hreflang")
-_CONTAINERS = (dict, list)
+_CONTAINERS = (dict, list, tuple)
 
 
 def context_options(context: Any) -> tuple[bool, bool]:
@@ -94,11 +106,37 @@ class _Pass:
 
     # ------------------------------------------------------------------------------ member names
 
-    def extras(self, obj: Any, ptr: str) -> bool:
+    def free(self, members: dict[Any, Any], ptr: str, level: int) -> None:
+        """Check the free-form values of ``members``, an object at ``level`` (or its extra members).
+
+        Each value may nest ``MAX_DEPTH - level`` more levels, must not contain itself and must hold
+        no NaN or infinity.
+        """
+        room = MAX_DEPTH - level
+        for name, value in members.items():
+            found = value_problem(value, room)
+            if found is not None:
+                path, detail = found
+                self.add(
+                    ptr
+                    + "/"
+                    + escape_pointer_token(str(name))
+                    + "".join("/" + escape_pointer_token(str(key)) for key in path),
+                    detail,
+                )
+
+    def free_members(self, members: Any, ptr: str, level: int) -> None:
+        """``free`` for a members object that may be MISSING or empty; plain values cost one check."""
+        if members is not MISSING and members and not is_flat(members.values()):
+            self.free(members, ptr, level)
+
+    def extras(self, obj: Any, ptr: str, level: int) -> bool:
         """Judge members outside the specification; return whether an extension member is present."""
         extra = obj.__pydantic_extra__
         if not extra:
             return False
+        if not is_flat(extra.values()):
+            self.free(extra, ptr, level)
         has_ext = False
         for name in extra:
             if not self.v10:
@@ -131,29 +169,48 @@ class _Pass:
             elif attribute and isinstance(value, _CONTAINERS):
                 self.reserved(value, ptr + "/" + escape_pointer_token(name))
 
-    def reserved(self, value: dict[str, Any] | list[Any], ptr: str) -> None:
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, _CONTAINERS):
-                    self.reserved(item, f"{ptr}/{i}")
-            return
-        for name, item in value.items():
-            if name == "links" or name == "relationships":
-                self.add(
-                    ptr + "/" + name,
-                    f"an object inside an attribute must not have a '{name}' member (1.0)",
-                )
-            if isinstance(item, _CONTAINERS):
-                self.reserved(item, ptr + "/" + escape_pointer_token(name))
+    def reserved(self, value: dict[str, Any] | list[Any] | tuple[Any, ...], ptr: str) -> None:
+        """1.0: no ``links``/``relationships`` member in an object inside an attribute value.
 
-    def meta(self, meta: Any, ptr: str) -> None:
-        if self.v10 and meta is not MISSING and meta:
+        Depth-first and in member order, without recursion; each container is looked at once and
+        never deeper than ``MAX_DEPTH`` (the depth check reports what lies beyond).
+        """
+        seen = {id(value)}
+        stack: list[tuple[Any, str]] = [(_members(value), ptr)]
+        while stack:
+            items, at = stack[-1]
+            for name, item in items:
+                if type(name) is str and (name == "links" or name == "relationships"):
+                    self.add(
+                        at + "/" + name,
+                        f"an object inside an attribute must not have a '{name}' member (1.0)",
+                    )
+                if (
+                    isinstance(item, _CONTAINERS)
+                    and id(item) not in seen
+                    and len(stack) < MAX_DEPTH
+                ):
+                    seen.add(id(item))
+                    stack.append((_members(item), at + "/" + escape_pointer_token(str(name))))
+                    break
+            else:
+                stack.pop()
+
+    def meta(self, meta: Any, ptr: str, level: int) -> None:
+        """A meta object at ``level``: free-form values, and 1.0's ban on @-members."""
+        if meta is MISSING or not meta:
+            return
+        if not is_flat(meta.values()):
+            self.free(meta, ptr, level)
+        if self.v10:
             self.top_keys(meta, ptr, False)
 
     # ------------------------------------------------------------------------------------ links
 
-    def links(self, links: dict[str, Any], ptr: str, allowed: frozenset[str]) -> set[str]:
-        """Check a links object; return the names of the links it holds."""
+    def links(
+        self, links: dict[str, Any], ptr: str, allowed: frozenset[str], level: int
+    ) -> set[str]:
+        """Check a links object at ``level``; return the names of the links it holds."""
         present: set[str] = set()
         v10 = self.v10
         for name, value in links.items():
@@ -163,6 +220,10 @@ class _Pass:
                     or EXT_MEMBER_RE.fullmatch(name)
                 ):
                     present.add(name)
+                    if type(value) is Link:
+                        self.ignored_link(value, ptr + "/" + escape_pointer_token(name), level + 1)
+                    elif value is not None and type(value) is not str:
+                        self.free({name: value}, ptr, level)
                     continue
                 self.add(
                     ptr + "/" + escape_pointer_token(name),
@@ -177,29 +238,55 @@ class _Pass:
                 if v10 and ABSOLUTE_URI_RE.fullmatch(value) is None:
                     self.add(ptr + "/" + name, "a link must be an absolute URI in 1.0")
             elif type(value) is Link:
-                self.link_object(value, ptr + "/" + name)
+                self.link_object(value, ptr + "/" + name, level + 1)
             else:
-                self.revalidated(Link, value, ptr + "/" + name, "a string, a link object or null")
+                before = len(self.errors)
+                self.free({name: value}, ptr, level)
+                if len(self.errors) == before:
+                    self.revalidated(
+                        Link, value, ptr + "/" + name, "a string, a link object or null"
+                    )
         return present
 
-    def link_object(self, link: Link, ptr: str) -> None:
-        self.extras(link, ptr)
-        if self.v10:
-            if ABSOLUTE_URI_RE.fullmatch(link.href) is None:
-                self.add(ptr + "/href", "a link must be an absolute URI in 1.0")
-            for name in _LINK_10_MEMBERS:
-                if getattr(link, name) is not MISSING:
-                    self.add(ptr + "/" + name, f"'{name}' is a JSON:API 1.1 link member")
-        described = link.describedby
-        if type(described) is Link:
-            self.link_object(described, ptr + "/describedby")
-        self.meta(link.meta, ptr + "/meta")
+    def ignored_link(self, link: Link, ptr: str, level: int) -> None:
+        """A link object under an @-member or extension name: no rules, only what JSON can hold."""
+        while True:
+            if level > MAX_DEPTH:
+                self.add(ptr, TOO_DEEP)
+                return
+            self.free_members(link.__pydantic_extra__, ptr, level)
+            self.free_members(link.meta, ptr + "/meta", level + 1)
+            described = link.describedby
+            if type(described) is not Link:
+                return
+            link, ptr, level = described, ptr + "/describedby", level + 1
+
+    def link_object(self, link: Link, ptr: str, level: int) -> None:
+        """A link object at ``level`` and the chain of ``describedby`` link objects inside it."""
+        while True:
+            if level > MAX_DEPTH:
+                self.add(ptr, TOO_DEEP)
+                return
+            self.extras(link, ptr, level)
+            if self.v10:
+                if ABSOLUTE_URI_RE.fullmatch(link.href) is None:
+                    self.add(ptr + "/href", "a link must be an absolute URI in 1.0")
+                for name in _LINK_10_MEMBERS:
+                    if getattr(link, name) is not MISSING:
+                        self.add(ptr + "/" + name, f"'{name}' is a JSON:API 1.1 link member")
+            self.meta(link.meta, ptr + "/meta", level + 1)
+            described = link.describedby
+            if type(described) is not Link:
+                return
+            link, ptr, level = described, ptr + "/describedby", level + 1
 
     # ----------------------------------------------------------------------- resources, linkage
 
-    def identifier(self, ident: ResourceIdentifier, ptr: str, linked: set[tuple[str, str]]) -> None:
+    def identifier(
+        self, ident: ResourceIdentifier, ptr: str, linked: set[tuple[str, str]], level: int
+    ) -> None:
         if ident.__pydantic_extra__:
-            self.extras(ident, ptr)
+            self.extras(ident, ptr, level)
         ident_id = ident.id
         lid = ident.lid
         if ident_id is not MISSING:
@@ -212,12 +299,12 @@ class _Pass:
         elif ident_id is MISSING:
             self.add(ptr, "a resource identifier must contain 'id' (or 'lid' for a new resource)")
         if ident.meta is not MISSING:
-            self.meta(ident.meta, ptr + "/meta")
+            self.meta(ident.meta, ptr + "/meta", level + 1)
 
     def relationship(
-        self, rel: Relationship, ptr: str, request: bool, linked: set[tuple[str, str]]
+        self, rel: Relationship, ptr: str, request: bool, linked: set[tuple[str, str]], level: int
     ) -> None:
-        has_ext = self.extras(rel, ptr) if rel.__pydantic_extra__ else False
+        has_ext = self.extras(rel, ptr, level) if rel.__pydantic_extra__ else False
         data = rel.data
         links = rel.links
         if data is MISSING:
@@ -227,11 +314,11 @@ class _Pass:
                 self.add(ptr, "a relationship must contain at least one of links, data, meta")
         elif isinstance(data, list):
             for i, ident in enumerate(data):
-                self.identifier(ident, f"{ptr}/data/{i}", linked)
+                self.identifier(ident, f"{ptr}/data/{i}", linked, level + 2)
         elif data is not None:
-            self.identifier(data, ptr + "/data", linked)
+            self.identifier(data, ptr + "/data", linked, level + 1)
         if links is not MISSING:
-            present = self.links(links, ptr + "/links", _RELATIONSHIP_LINKS)
+            present = self.links(links, ptr + "/links", _RELATIONSHIP_LINKS, level + 1)
             if (
                 "self" not in present
                 and "related" not in present
@@ -239,7 +326,7 @@ class _Pass:
             ):
                 self.add(ptr + "/links", "relationship links must contain 'self' or 'related'")
         if rel.meta is not MISSING:
-            self.meta(rel.meta, ptr + "/meta")
+            self.meta(rel.meta, ptr + "/meta", level + 1)
 
     def resource(
         self,
@@ -248,11 +335,12 @@ class _Pass:
         need_id: bool,
         request: bool,
         linked: set[tuple[str, str]],
+        level: int,
     ) -> None:
         """Every rule of one resource object, with pointers (``_fast_resource`` serves plain ones)."""
         fields = res.__dict__
         if res.__pydantic_extra__:
-            self.extras(res, ptr)
+            self.extras(res, ptr, level)
         if need_id and fields["id"] is MISSING:
             self.add(ptr, "a resource object must contain 'id'")
         if fields["lid"] is not MISSING:
@@ -267,6 +355,7 @@ class _Pass:
                         f"{ptr}/attributes/{reserved}",
                         "an attribute must not be named 'type' or 'id'",
                     )
+            self.free_members(attrs, ptr + "/attributes", level + 1)
             if self.v10:
                 self.top_keys(attrs, ptr + "/attributes", True)
         rels = fields["relationships"]
@@ -287,28 +376,35 @@ class _Pass:
             for name, rel in rels.items():
                 if type(rel) is Relationship:
                     self.relationship(
-                        rel, ptr + "/relationships/" + escape_pointer_token(name), request, linked
+                        rel,
+                        ptr + "/relationships/" + escape_pointer_token(name),
+                        request,
+                        linked,
+                        level + 2,
                     )
                 elif name[:1] == "@" and not self.v10:
-                    continue
+                    self.free({name: rel}, ptr + "/relationships", level + 1)
                 elif name[:1] == "@":
                     self.add(
                         ptr + "/relationships/" + escape_pointer_token(name),
                         "@-members are not allowed in JSON:API 1.0",
                     )
                 else:
-                    self.revalidated(
-                        Relationship,
-                        rel,
-                        ptr + "/relationships/" + escape_pointer_token(name),
-                        "a relationship object",
-                    )
+                    before = len(self.errors)
+                    self.free({name: rel}, ptr + "/relationships", level + 1)
+                    if len(self.errors) == before:
+                        self.revalidated(
+                            Relationship,
+                            rel,
+                            ptr + "/relationships/" + escape_pointer_token(name),
+                            "a relationship object",
+                        )
         links = fields["links"]
         if links is not MISSING and (
             self.v10 or len(links) != 1 or type(links.get("self")) is not str
         ):
-            self.links(links, ptr + "/links", _RESOURCE_LINKS)
-        self.meta(fields["meta"], ptr + "/meta")
+            self.links(links, ptr + "/links", _RESOURCE_LINKS, level + 1)
+        self.meta(fields["meta"], ptr + "/meta", level + 1)
 
     def lids(self) -> None:
         """Every representation of a resource carries the same ``lid`` (and the same ``id`` for it)."""
@@ -328,8 +424,8 @@ class _Pass:
 
     # ----------------------------------------------------------------------------- top level
 
-    def jsonapi(self, obj: JSONAPIObject, ptr: str) -> None:
-        self.extras(obj, ptr)
+    def jsonapi(self, obj: JSONAPIObject, ptr: str, level: int) -> None:
+        self.extras(obj, ptr, level)
         for member in ("ext", "profile"):
             uris = getattr(obj, member)
             if uris is MISSING:
@@ -342,29 +438,37 @@ class _Pass:
                     self.add(f"{ptr}/{member}/{i}", f"each {member} entry must be an absolute URI")
             if len(set(uris)) != len(uris):
                 self.add(f"{ptr}/{member}", f"{member} entries must be unique")
-        self.meta(obj.meta, ptr + "/meta")
+        self.meta(obj.meta, ptr + "/meta", level + 1)
 
-    def error(self, err: ErrorObject, ptr: str) -> None:
-        has_ext = self.extras(err, ptr) if err.__pydantic_extra__ else False
+    def error(self, err: ErrorObject, ptr: str, level: int) -> None:
+        has_ext = self.extras(err, ptr, level) if err.__pydantic_extra__ else False
         members = err.model_fields_set.difference(err.__pydantic_extra__ or ())
         if not members and not has_ext:
             self.add(ptr, "an error object must contain at least one member")
         if err.links is not MISSING:
-            self.links(err.links, ptr + "/links", _ERROR_LINKS_10 if self.v10 else _ERROR_LINKS)
+            self.links(
+                err.links,
+                ptr + "/links",
+                _ERROR_LINKS_10 if self.v10 else _ERROR_LINKS,
+                level + 1,
+            )
         source = err.source
         if source is not MISSING:
-            self.extras(source, ptr + "/source")
-            if self.v10 and source.header is not MISSING:
-                self.add(ptr + "/source/header", "'header' is a JSON:API 1.1 member")
-        self.meta(err.meta, ptr + "/meta")
+            self.source(source, ptr + "/source", level + 1)
+        self.meta(err.meta, ptr + "/meta", level + 1)
+
+    def source(self, source: ErrorSource, ptr: str, level: int) -> None:
+        self.extras(source, ptr, level)
+        if self.v10 and source.header is not MISSING:
+            self.add(ptr + "/header", "'header' is a JSON:API 1.1 member")
 
     def top(self, doc: Any, top_links: bool = True) -> bool:
-        has_ext = self.extras(doc, "") if doc.__pydantic_extra__ else False
+        has_ext = self.extras(doc, "", 1) if doc.__pydantic_extra__ else False
         if doc.jsonapi is not MISSING:
-            self.jsonapi(doc.jsonapi, "/jsonapi")
+            self.jsonapi(doc.jsonapi, "/jsonapi", 2)
         if doc.links is not MISSING:
-            self.links(doc.links, "/links", _TOP_LINKS_10 if self.v10 else _TOP_LINKS)
-        self.meta(doc.meta, "/meta")
+            self.links(doc.links, "/links", _TOP_LINKS_10 if self.v10 else _TOP_LINKS, 2)
+        self.meta(doc.meta, "/meta", 2)
         return has_ext
 
     def document(self, doc: Document, sparse: bool) -> None:
@@ -380,7 +484,7 @@ class _Pass:
             self.add("/included", "a document without data must not contain included")
         if errors is not MISSING:
             for i, err in enumerate(errors):
-                self.error(err, f"/errors/{i}")
+                self.error(err, f"/errors/{i}", 3)
         linked: set[tuple[str, str]] = set()
         seen: set[tuple[Any, Any]] = set()
         if type(data) is list:
@@ -422,11 +526,14 @@ class _Pass:
         """Check resources of ``data`` or ``included``: each once, and each ``type``+``id`` once."""
         fast = None if self.v10 else _fast_resource
         linked_add = linked.add
+        level = 2 if single else 3
+        # Room for what an attributes or meta object of these resources holds.
+        room = MAX_DEPTH - level - 1
         for i, res in enumerate(items):
-            key = fast(res, linked_add) if fast is not None else None
+            key = fast(res, linked_add, room) if fast is not None else None
             if key is None:
                 ptr = single or f"{base}/{i}"
-                self.resource(res, ptr, True, False, linked)
+                self.resource(res, ptr, True, False, linked, level)
                 key = _identity(res)
             if key in seen:
                 self.add(
@@ -439,17 +546,22 @@ class _Pass:
 def _fast_resource(
     res: ResourceObject,
     linked_add: Any,
+    room: int,
     _missing: Any = MISSING,
     _relationship: Any = Relationship,
     _rel_links: frozenset[str] = _RELATIONSHIP_LINKS,
     _str: type = str,
     _list: type = list,
+    _is_flat: Any = is_flat,
+    _fit: Any = members_fit,
 ) -> Any:
     """The common, plain, valid resource (1.1): record its linkage and return its ``(type, id)``.
 
     Returns None at the first unusual member (extras, lid, missing id, a non-string link, a clash,
-    ...); the caller then runs the full check, which reports errors with pointers. The defaults bind
-    module globals as locals: this runs once per resource of every document.
+    a free-form value that nests too deeply or holds NaN, ...); the caller then runs the full check,
+    which reports errors with pointers. ``room`` is how many levels the values of the resource's
+    attributes and meta objects may nest. The defaults bind module globals as locals: this runs once
+    per resource of every document.
     """
     fields = res.__dict__
     if res.__pydantic_extra__ or fields["lid"] is not _missing:
@@ -458,7 +570,12 @@ def _fast_resource(
     if res_id is _missing:
         return None
     attrs = fields["attributes"]
-    if attrs is not _missing and ("type" in attrs or "id" in attrs):
+    if attrs is not _missing and (
+        "type" in attrs or "id" in attrs or (not _is_flat(attrs.values()) and not _fit(attrs, room))
+    ):
+        return None
+    meta = fields["meta"]
+    if meta is not _missing and not _is_flat(meta.values()) and not _fit(meta, room):
         return None
     rels = fields["relationships"]
     if rels is not _missing:
@@ -470,6 +587,8 @@ def _fast_resource(
             if attrs is not _missing and name in attrs:
                 return None
             rf = rel.__dict__
+            if rf["meta"] is not _missing and not _is_flat(rf["meta"].values()):
+                return None
             links = rf["links"]
             if links is not _missing:
                 named = False
@@ -496,6 +615,8 @@ def _fast_resource(
                 ident_id = f["id"]
                 if ident.__pydantic_extra__ or f["lid"] is not _missing or ident_id is _missing:
                     return None
+                if f["meta"] is not _missing and not _is_flat(f["meta"].values()):
+                    return None
                 linked_add((f["type"], ident_id))
     links = fields["links"]
     if links is not _missing:
@@ -503,6 +624,13 @@ def _fast_resource(
             if link_name != "self" or (value is not None and type(value) is not _str):
                 return None
     return (fields["type"], res_id)
+
+
+def _members(value: Any) -> Any:
+    """An iterator over ``(name, value)`` of an object, ``(index, item)`` of an array."""
+    if isinstance(value, dict):
+        return iter(value.items())
+    return enumerate(value)
 
 
 def _identity(res: ResourceObject) -> tuple[Any, Any]:
@@ -523,27 +651,29 @@ def check_object(obj: Any, context: Any) -> list[ErrorObject]:
         p.document(obj, sparse)
     elif type(obj) is CreateDocument or type(obj) is UpdateDocument:
         p.top(obj)
-        p.resource(obj.data, "/data", type(obj) is UpdateDocument, True, linked)
+        p.resource(obj.data, "/data", type(obj) is UpdateDocument, True, linked, 2)
     elif type(obj) is RelationshipDocument:
         p.top(obj)
         data = obj.data
         if isinstance(data, list):
             for i, ident in enumerate(data):
-                p.identifier(ident, f"/data/{i}", linked)
+                p.identifier(ident, f"/data/{i}", linked, 3)
         elif data is not None:
-            p.identifier(data, "/data", linked)
+            p.identifier(data, "/data", linked, 2)
     elif isinstance(obj, ResourceObject):
-        p.resource(obj, "", False, False, linked)
+        p.resource(obj, "", False, False, linked, 1)
     elif isinstance(obj, ResourceIdentifier):
-        p.identifier(obj, "", linked)
+        p.identifier(obj, "", linked, 1)
     elif isinstance(obj, Relationship):
-        p.relationship(obj, "", False, linked)
+        p.relationship(obj, "", False, linked, 1)
     elif isinstance(obj, Link):
-        p.link_object(obj, "")
+        p.link_object(obj, "", 1)
     elif isinstance(obj, ErrorObject):
-        p.error(obj, "")
+        p.error(obj, "", 1)
     elif isinstance(obj, JSONAPIObject):
-        p.jsonapi(obj, "")
+        p.jsonapi(obj, "", 1)
+    elif isinstance(obj, ErrorSource):
+        p.source(obj, "", 1)
     if p.lid_objs and type(obj) is not Document:
         p.lids()
     return p.errors

@@ -1,0 +1,141 @@
+"""Limits on hostile input, and the check of free-form values (attributes, meta, extension members).
+
+``MAX_DEPTH`` bounds how deeply a document may nest objects and arrays, whatever reads it
+(``model_validate`` of Python objects or ``model_validate_json`` of text); ``MAX_QUERY_ITEMS`` bounds the
+list-valued query parameters. ``value_problem`` walks one free-form value without recursion, each
+container once, and reports nesting past the limit, a cycle, or a number JSON cannot write.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = [
+    "CYCLE",
+    "MAX_DEPTH",
+    "MAX_QUERY_ITEMS",
+    "NOT_FINITE",
+    "TOO_DEEP",
+    "is_flat",
+    "members_fit",
+    "value_problem",
+]
+
+#: How many levels of objects and arrays a document may nest: the top-level object is level 1, and
+#: every object or array inside another adds one (a link object's ``describedby`` link object too).
+MAX_DEPTH = 64
+
+#: How many include paths, sort fields, field names of one ``fields[TYPE]`` and ``filter`` parameters
+#: ``parse_query`` accepts by default (its ``max_items``); also the most error objects it reports.
+MAX_QUERY_ITEMS = 100
+
+TOO_DEEP = f"is nested deeper than {MAX_DEPTH} levels"
+CYCLE = "contains itself (a cyclic reference), which JSON cannot write"
+NOT_FINITE = (
+    "must be a finite number (NaN, Infinity and numbers beyond the range of a double are not JSON)"
+)
+
+# Values that are JSON scalars JSON can always write (bool is listed: type(True) is not int).
+_FLAT = frozenset({str, int, bool, type(None)})
+# What pydantic writes as a JSON object or array.
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+
+
+def is_flat(values: Any) -> bool:
+    """Whether every item of ``values`` is a string, an integer, a boolean or None (C-speed check)."""
+    return _FLAT.issuperset(map(type, values))
+
+
+def _children(node: Any) -> Iterator[tuple[Any, Any]]:
+    if isinstance(node, dict):
+        return iter(node.items())
+    return enumerate(node)
+
+
+def value_problem(value: Any, room: int) -> tuple[list[Any], str] | None:
+    """The first problem of a free-form ``value``, as ``(path below value, detail)``, or None.
+
+    ``room`` is how many levels of objects and arrays ``value`` may still nest (``value`` itself, when
+    it is one, takes the first). Problems: nesting past the room (``TOO_DEEP``), a container that
+    contains itself (``CYCLE``), a float that is NaN or infinite (``NOT_FINITE``). The walk is
+    iterative and visits each container once (a value shared by several members is not walked
+    again), so time and memory are linear in the number of distinct containers and the Python stack
+    does not grow.
+    """
+    if not isinstance(value, _CONTAINERS):
+        if isinstance(value, float) and not math.isfinite(value):
+            return [], NOT_FINITE
+        return None
+    if room < 1:
+        return [], TOO_DEEP
+    flat = _FLAT
+    containers = _CONTAINERS
+    heights: dict[int, int] = {}  # id -> height of a container walked completely
+    on_path = {id(value)}
+    path: list[Any] = []
+    # Frames: [container, iterator over its (key, child) pairs, its height found so far].
+    frames: list[list[Any]] = [[value, _children(value), 1]]
+    while frames:
+        frame = frames[-1]
+        level = len(frames)
+        for key, child in frame[1]:
+            if type(child) in flat:
+                continue
+            if isinstance(child, containers):
+                cid = id(child)
+                height = heights.get(cid)
+                if height is None:
+                    if cid in on_path:
+                        return [*path, key], CYCLE
+                    if level >= room:
+                        return [*path, key], TOO_DEEP
+                    items = child.values() if isinstance(child, dict) else child
+                    if flat.issuperset(map(type, items)):
+                        height = 1
+                    else:
+                        on_path.add(cid)
+                        path.append(key)
+                        frames.append([child, _children(child), 1])
+                        break
+                elif level + height > room:
+                    return [*path, key], TOO_DEEP
+                if height >= frame[2]:
+                    frame[2] = height + 1
+            elif isinstance(child, float) and not math.isfinite(child):
+                return [*path, key], NOT_FINITE
+        else:
+            frames.pop()
+            node = frame[0]
+            on_path.discard(id(node))
+            heights[id(node)] = frame[2]
+            if frames:
+                path.pop()
+                parent = frames[-1]
+                if frame[2] >= parent[2]:
+                    parent[2] = frame[2] + 1
+    return None
+
+
+def members_fit(members: dict[Any, Any], room: int) -> bool:
+    """Whether every value of ``members`` has no ``value_problem`` within ``room`` levels.
+
+    The fast check for plain values: strings, numbers and flat lists or objects cost a type lookup.
+    """
+    for value in members.values():
+        kind = type(value)
+        if kind in _FLAT:
+            continue
+        if room >= 1:
+            if kind is list:
+                if _FLAT.issuperset(map(type, value)):
+                    continue
+            elif kind is dict:
+                if _FLAT.issuperset(map(type, value.values())):
+                    continue
+            elif kind is float and math.isfinite(value):
+                continue
+        if value_problem(value, room) is not None:
+            return False
+    return True
