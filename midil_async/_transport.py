@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from midil_async._loop import LoopBound
 from midil_common.errors import (
     ConnectError,
     InvalidResponseError,
@@ -47,16 +48,27 @@ class Transport:
         pool_maxsize: int = 32,
     ) -> None:
         limits = httpx.Limits(max_connections=pool_maxsize, max_keepalive_connections=pool_maxsize)
-        self._client = httpx.AsyncClient(
-            verify=_ssl_context(verify, cert),
-            proxy=proxy,
-            trust_env=proxy is None,
-            limits=limits,
-            follow_redirects=False,
-            event_hooks={"response": [_hold_location]},
-        )
-        # The core decides every header; httpx's own defaults would make the shells differ.
-        self._client.headers.clear()
+        context = _ssl_context(verify, cert)
+
+        def new_client() -> httpx.AsyncClient:
+            client = httpx.AsyncClient(
+                verify=context,
+                proxy=proxy,
+                trust_env=proxy is None,
+                limits=limits,
+                follow_redirects=False,
+                event_hooks={"response": [_hold_location]},
+            )
+            # The core decides every header; httpx's own defaults would make the shells differ.
+            client.headers.clear()
+            return client
+
+        # Connections belong to one event loop: a client per loop, closed as that loop ends.
+        self._clients: LoopBound[httpx.AsyncClient] = LoopBound(new_client, _close_client)
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        return self._clients.get()
 
     async def send(self, request: Request, *, body: Any = None) -> Response:
         """Send ``request`` and read its whole response (up to ``max_body_size``).
@@ -143,8 +155,12 @@ class Transport:
         return raw
 
     async def aclose(self) -> None:
-        """Close the pooled connections."""
-        await self._client.aclose()
+        """Close the pooled connections of the running loop."""
+        await self._clients.aclose()
+
+
+async def _close_client(client: httpx.AsyncClient) -> None:
+    await client.aclose()
 
 
 async def _hold_location(response: httpx.Response) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from midil_async._loop import LoopBound
 from midil_async._transport import Transport, aiter_capped, response_headers
 from midil_common.errors import TransportError
 from midil_common.http.body import FilesInput
@@ -126,7 +127,8 @@ class HttpClient:
             auth_origins=auth_origins,
         )
         self._auth = auth
-        self._auth_lock = asyncio.Lock()
+        # A lock belongs to the loop it first waits in: one per loop.
+        self._auth_locks: LoopBound[asyncio.Lock] = LoopBound(asyncio.Lock)
         self._budget = self._config.retry.new_budget()
         self._rng = random.Random()
         self._transport = Transport(
@@ -457,7 +459,7 @@ class HttpClient:
         if self._auth is None:
             return
         # Serialised so that requests refused together invalidate once (see the core function).
-        async with self._auth_lock:
+        async with self._auth_locks.get():
             if credentials_still_current(used, await self._auth.get_headers()):
                 await self._auth.invalidate()
 

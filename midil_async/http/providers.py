@@ -119,6 +119,8 @@ class ClientCredentialsProvider:
         if token is not None:
             return token
         inflight = self._inflight
+        if inflight is not None and inflight.get_loop() is not asyncio.get_running_loop():
+            inflight = None  # left by a loop that ended mid-fetch: this loop fetches anew
         if inflight is None:
             inflight = self._inflight = asyncio.ensure_future(self._fetch())
             inflight.add_done_callback(self._fetch_done)
