@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -21,7 +21,13 @@ from midil_async._transport import Transport, aiter_capped, response_headers
 from midil_common.errors import TransportError
 from midil_common.http.body import FilesInput
 from midil_common.http.hooks import HeaderHook
-from midil_common.http.prepare import ClientConfig, PreparedRequest, TimeoutInput
+from midil_common.http.prepare import (
+    ClientConfig,
+    PreparedRequest,
+    TimeoutInput,
+    basic_auth_headers,
+    check_auth_provider,
+)
 from midil_common.http.retry import (
     Reauthenticate,
     Retry,
@@ -72,6 +78,22 @@ class StreamingResponse:
         await self._raw.aclose()
 
 
+class _StaticAuth:
+    """The provider of ``auth=(user, password)``: fixed HTTP Basic headers."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self._headers = headers
+
+    def __repr__(self) -> str:
+        return "BasicAuth(***)"
+
+    async def get_headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+    async def invalidate(self) -> None:
+        pass
+
+
 class HttpClient:
     """An HTTP client with safe retries, a per-client retry budget and pluggable auth.
 
@@ -98,7 +120,7 @@ class HttpClient:
         self,
         base_url: str | None = None,
         *,
-        auth: AsyncAuthProvider | None = None,
+        auth: AsyncAuthProvider | tuple[str, str] | None = None,
         auth_origins: Sequence[str] = (),
         headers: HeadersInput = None,
         timeout: TimeoutInput = None,
@@ -113,6 +135,15 @@ class HttpClient:
         header_hooks: Sequence[HeaderHook] = (),
         pool_maxsize: int = 32,
     ) -> None:
+        basic = basic_auth_headers(auth)
+        provider: AsyncAuthProvider | None
+        if basic is not None:
+            provider = _StaticAuth(basic)
+        elif auth is not None:
+            provider = cast("AsyncAuthProvider", auth)
+            check_auth_provider(provider, coroutines=True)
+        else:
+            provider = None
         self._config = ClientConfig(
             base_url=base_url,
             headers=headers,
@@ -123,10 +154,10 @@ class HttpClient:
             auto_idempotency_key=auto_idempotency_key,
             max_response_size=max_response_size,
             header_hooks=header_hooks,
-            has_auth=auth is not None,
+            has_auth=provider is not None,
             auth_origins=auth_origins,
         )
-        self._auth = auth
+        self._auth = provider
         # A lock belongs to the loop it first waits in: one per loop.
         self._auth_locks: LoopBound[asyncio.Lock] = LoopBound(asyncio.Lock)
         self._budget = self._config.retry.new_budget()

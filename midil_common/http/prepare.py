@@ -8,7 +8,9 @@ only sends, sleeps and locks.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import inspect
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,14 @@ from midil_common.http.retry import Attempts, RetryBudget, RetryPolicy
 from midil_common.http.types import Headers, HeadersInput, Request, Response, Timeout
 from midil_common.http.urls import ParamsInput, check_url, join_url, origin, with_params
 
-__all__ = ["DEFAULT_HEADERS", "ClientConfig", "PreparedRequest", "TimeoutInput"]
+__all__ = [
+    "DEFAULT_HEADERS",
+    "ClientConfig",
+    "PreparedRequest",
+    "TimeoutInput",
+    "basic_auth_headers",
+    "check_auth_provider",
+]
 
 TimeoutInput = Timeout | float | tuple[float, float] | None
 
@@ -245,3 +254,42 @@ def _capped(timeout: Timeout, limit: float) -> Timeout:
 
 def _new_key() -> str:
     return str(uuid.uuid4())
+
+
+def basic_auth_headers(auth: object) -> dict[str, str] | None:
+    """``{"Authorization": "Basic ..."}`` for a ``(user, password)`` tuple (RFC 7617), or None when
+    ``auth`` is not a tuple; a tuple of another shape is a ``ConfigError``."""
+    if not isinstance(auth, tuple):
+        return None
+    if len(auth) != 2 or not all(isinstance(part, str) for part in auth):
+        raise ConfigError(
+            "auth as a tuple must be (username, password), two strings", variable="auth"
+        )
+    user, password = auth
+    if ":" in user:
+        raise ConfigError("auth: an HTTP Basic username cannot contain ':'", variable="auth")
+    credential = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {credential}"}
+
+
+def check_auth_provider(auth: object, *, coroutines: bool) -> None:
+    """``ConfigError`` unless ``auth`` has ``get_headers()`` and ``invalidate()``, coroutine
+    functions for the async shell (``coroutines=True``) and plain ones for the sync shell."""
+    get_headers = getattr(auth, "get_headers", None)
+    invalidate = getattr(auth, "invalidate", None)
+    if not callable(get_headers) or not callable(invalidate):
+        raise ConfigError(
+            f"auth must be an auth provider (an object with get_headers() and invalidate(), such "
+            f"as ClientCredentialsProvider or StaticTokenProvider) or a (username, password) "
+            f"tuple, not {type(auth).__name__}",
+            variable="auth",
+        )
+    if inspect.iscoroutinefunction(get_headers) != coroutines:
+        shell, other = (
+            ("midil_async", "midil_sync") if coroutines else ("midil_sync", "midil_async")
+        )
+        raise ConfigError(
+            f"auth is a provider for {other}; a {shell}.HttpClient needs the {shell} one "
+            f"(get_headers() {'must' if coroutines else 'must not'} be a coroutine function)",
+            variable="auth",
+        )

@@ -12,14 +12,20 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import requests
 
 from midil_common.errors import TransportError
 from midil_common.http.body import FilesInput
 from midil_common.http.hooks import HeaderHook
-from midil_common.http.prepare import ClientConfig, PreparedRequest, TimeoutInput
+from midil_common.http.prepare import (
+    ClientConfig,
+    PreparedRequest,
+    TimeoutInput,
+    basic_auth_headers,
+    check_auth_provider,
+)
 from midil_common.http.retry import (
     Reauthenticate,
     Retry,
@@ -70,13 +76,30 @@ class StreamingResponse:
         self._raw.close()
 
 
+class _StaticAuth:
+    """The provider of ``auth=(user, password)``: fixed HTTP Basic headers."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self._headers = headers
+
+    def __repr__(self) -> str:
+        return "BasicAuth(***)"
+
+    def get_headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+    def invalidate(self) -> None:
+        pass
+
+
 class HttpClient:
     """An HTTP client with safe retries, a per-client retry budget and pluggable auth.
 
     Args:
         base_url: prefix for relative URLs (its path is kept: ``/v1`` + ``users`` is ``/v1/users``).
-        auth: an ``AuthProvider`` (``get_headers()``, ``invalidate()``); a 401 answer makes the client
-            invalidate it and repeat the request once. Its headers go only to the origin of
+        auth: an ``AuthProvider`` (``get_headers()``, ``invalidate()``), or a ``(user, password)``
+            tuple for HTTP Basic; a 401 answer makes the client invalidate it and repeat the
+            request once. Its headers go only to the origin of
             ``base_url`` and of ``auth_origins``: an absolute URL on another host gets none.
         auth_origins: more origins (``https://host[:port]``) that receive ``auth``'s headers; with
             ``auth`` and no ``base_url`` it is required.
@@ -99,7 +122,7 @@ class HttpClient:
         self,
         base_url: str | None = None,
         *,
-        auth: AuthProvider | None = None,
+        auth: AuthProvider | tuple[str, str] | None = None,
         auth_origins: Sequence[str] = (),
         headers: HeadersInput = None,
         timeout: TimeoutInput = None,
@@ -114,6 +137,15 @@ class HttpClient:
         header_hooks: Sequence[HeaderHook] = (),
         pool_maxsize: int = 32,
     ) -> None:
+        basic = basic_auth_headers(auth)
+        provider: AuthProvider | None
+        if basic is not None:
+            provider = _StaticAuth(basic)
+        elif auth is not None:
+            provider = cast("AuthProvider", auth)
+            check_auth_provider(provider, coroutines=False)
+        else:
+            provider = None
         self._config = ClientConfig(
             base_url=base_url,
             headers=headers,
@@ -124,10 +156,10 @@ class HttpClient:
             auto_idempotency_key=auto_idempotency_key,
             max_response_size=max_response_size,
             header_hooks=header_hooks,
-            has_auth=auth is not None,
+            has_auth=provider is not None,
             auth_origins=auth_origins,
         )
-        self._auth = auth
+        self._auth = provider
         self._auth_lock = threading.Lock()
         self._budget = self._config.retry.new_budget()
         self._lock = threading.Lock()

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+import midil_async
+import midil_sync
 from midil_common.errors import (
     ConfigError,
     InvalidResponseError,
@@ -357,3 +359,27 @@ async def test_an_absurd_expires_in_falls_back_to_the_default_lifetime(
         return
     assert token.access_token == "abc"
     assert token.expires_at is None
+
+
+# ------------------------------------------------------------------------ auth= as a newcomer
+
+
+async def test_a_user_password_tuple_is_http_basic(make: Any, server: Any) -> None:
+    client = make("HttpClient", server.url(), auth=("alice", "pa:ss w\u00f6rd"))
+    assert (await client.get("/x")).status_code == 200
+    expected = base64.b64encode("alice:pa:ss w\u00f6rd".encode()).decode()
+    assert server.requests[0].headers["authorization"] == f"Basic {expected}"
+    assert "pa:ss" not in repr(client)
+
+
+@pytest.mark.parametrize("auth", [("alice",), ("a", "b", "c"), ("a:b", "c"), (1, 2), "token", 42])
+async def test_other_auth_values_are_refused_at_construction(make: Any, auth: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        make("HttpClient", "https://api.example", auth=auth)
+    assert info.value.variable == "auth"
+
+
+async def test_a_provider_of_the_other_shell_is_refused_with_the_fix(make: Any, shell: str) -> None:
+    other = midil_async if shell == "sync" else midil_sync
+    with pytest.raises(ConfigError, match="needs the midil_"):
+        make("HttpClient", "https://api.example", auth=other.StaticTokenProvider("t"))
