@@ -3,6 +3,12 @@
 ``parse_query`` turns what any framework hands over (a mapping, a list of pairs, or the raw query string)
 into a frozen ``QueryParams`` and refuses what the specification or the caller's allow-lists do not
 accept with ``InvalidQueryError`` (status 400, one error object per problem, ``source.parameter`` set).
+
+Hostile input: list-valued parameters hold at most ``max_items`` entries (``MAX_QUERY_ITEMS``) and the
+work is linear in the size of the query. Error objects never echo a parameter's value; they name the
+parameter in ``source.parameter``, percent-encoded wherever it is not plain printable ASCII (control
+characters, spaces, quotes, backslashes, ``%``, ``<``, ``>``, ``&`` and non-ASCII characters) and cut
+to 64 characters followed by ``...``, so neither markup nor terminal escapes come back.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from midil_common.errors import InvalidQueryError
+from midil_common.jsonapi.limits import MAX_QUERY_ITEMS
 from midil_common.jsonapi.models import ErrorObject, ErrorSource
 from midil_common.jsonapi.names import TYPE_PATTERN
 
@@ -31,6 +38,10 @@ _LOWER_RE = re.compile(r"[a-z]+")
 _INT_RE = re.compile(r"[0-9]{1,18}")
 _PAGE_MEMBERS = ("number", "size", "offset", "limit", "cursor")
 _SINGLE = frozenset({"include", "sort", "fields", "page"})
+# A parameter name echoed as it is: printable ASCII without space, quotes, markup, "%" or backslash.
+_SHOWN_AS_IS = re.compile(r"[!#$()*+,\-./0-9:;=?@A-Z\[\]^_a-z{|}~]{1,64}")
+_SHOWN_SAFE = "!#$()*+,-./:;=?@[]^_{|}~"
+_SHOWN_MAX = 64
 
 #: What ``parse_query`` accepts: a mapping (values a string or a list of strings), pairs, or a string.
 QueryInput = Mapping[str, Any] | Iterable[tuple[str, str]] | str
@@ -148,22 +159,46 @@ def _pairs(params: QueryInput) -> list[Any]:
     return list(params)
 
 
-class _Errors:
-    __slots__ = ("items",)
+def _shown(name: str) -> str:
+    """A parameter name fit to echo: percent-encoded where not plain, at most 64 characters + "..."."""
+    if _SHOWN_AS_IS.fullmatch(name) is not None:
+        return name
+    shown = quote(name[:_SHOWN_MAX], safe=_SHOWN_SAFE, errors="backslashreplace")
+    if len(shown) > _SHOWN_MAX:
+        shown = shown[:_SHOWN_MAX]
+        cut = shown.rfind("%", _SHOWN_MAX - 2)  # never leave half an escape
+        return (shown if cut < 0 else shown[:cut]) + "..."
+    return shown + "..." if len(name) > _SHOWN_MAX else shown
 
-    def __init__(self) -> None:
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+class _Errors:
+    """The error objects found so far: at most ``limit`` (a hostile query could produce many)."""
+
+    __slots__ = ("items", "limit")
+
+    def __init__(self, limit: int) -> None:
         self.items: list[ErrorObject] = []
+        self.limit = max(limit, 1)
 
     def add(self, parameter: str, detail: str) -> None:
+        if len(self.items) >= self.limit:
+            return
         self.items.append(
             ErrorObject(
                 status="400",
                 code="invalid_query_parameter",
                 title="Invalid query parameter",
                 detail=detail,
-                source=ErrorSource(parameter=parameter),
+                source=ErrorSource(parameter=_shown(parameter)),
             )
         )
+
+    def too_many(self, parameter: str, what: str, limit: int) -> None:
+        self.add(parameter, f"at most {limit} {what} may be given")
 
 
 def _split(value: str, parameter: str, errors: _Errors, what: str) -> list[str] | None:
@@ -202,6 +237,7 @@ def parse_query(
     max_page_size: int = 100,
     default_page_size: int = 20,
     max_include_depth: int = 3,
+    max_items: int = MAX_QUERY_ITEMS,
 ) -> QueryParams:
     """Parse JSON:API query parameters; raise ``InvalidQueryError`` (400) on anything not accepted.
 
@@ -214,8 +250,13 @@ def parse_query(
     A ``page[size]``/``page[limit]`` above ``max_page_size`` is refused, not clamped. Parameters named
     like ``apiKey`` (a legal member name with a character outside a-z) are passed through in
     ``extra``; other unknown names and repeated ``include``/``sort``/``fields``/``page`` are refused.
+
+    ``max_items`` (default ``MAX_QUERY_ITEMS``) caps the include paths, the sort fields, the names of
+    one ``fields[TYPE]`` and the number of ``filter`` parameters; more is a 400 naming the parameter.
+    At most ``max_items`` error objects are reported. Details never echo a value: an entry is named
+    by its position (``"the 2nd include path ..."``), a parameter by ``source.parameter``.
     """
-    errors = _Errors()
+    errors = _Errors(max_items)
     include: tuple[str, ...] | None = None
     sort: tuple[SortField, ...] = ()
     fields: dict[str, tuple[str, ...]] = {}
@@ -223,6 +264,7 @@ def parse_query(
     page_raw: dict[str, tuple[str, str]] = {}
     extra: dict[str, list[str]] = {}
     seen: set[str] = set()
+    too_many_filters = False
 
     try:
         pairs = _pairs(params)
@@ -236,7 +278,7 @@ def parse_query(
             errors.add("", "the query parameters could not be read")
             continue
         if not isinstance(key, str) or not isinstance(value, str):
-            errors.add(str(key)[:64] if isinstance(key, str) else "", "must be a string")
+            errors.add(key if isinstance(key, str) else "", "must be a string")
             continue
         # "base[a][b]" -> base, ["a", "b"]; plain string operations beat a regex on this hot path.
         bracket = key.find("[")
@@ -267,6 +309,8 @@ def parse_query(
                 errors.add(key, "is not a JSON:API parameter")
             elif allowed_include is not None and not allowed_include:
                 errors.add(key, "inclusion of related resources is not supported here")
+            elif value.count(",") >= max_items:
+                errors.too_many(key, "include paths", max_items)
             else:
                 include = _include(value, key, errors, allowed_include, max_include_depth)
         elif base == "sort":
@@ -274,6 +318,8 @@ def parse_query(
                 errors.add(key, "is not a JSON:API parameter")
             elif allowed_sort is not None and not allowed_sort:
                 errors.add(key, "sorting is not supported here")
+            elif value.count(",") >= max_items:
+                errors.too_many(key, "sort fields", max_items)
             else:
                 sort = _sort(value, key, errors, allowed_sort)
         elif base == "fields":
@@ -281,6 +327,8 @@ def parse_query(
                 errors.add(key, "must be written fields[TYPE] with a resource type")
             elif allowed_fields is not None and not allowed_fields:
                 errors.add(key, "sparse fieldsets are not supported here")
+            elif value.count(",") >= max_items:
+                errors.too_many(key, "fields per type", max_items)
             else:
                 names = _fields(value, key, brackets[0], errors, allowed_fields)
                 if names is not None:
@@ -288,7 +336,11 @@ def parse_query(
         elif base == "filter":
             path = tuple(brackets)
             name = ".".join(path)
-            if not all(_PATH_RE.fullmatch(seg) for seg in path):
+            if len(filters) >= max_items:
+                if not too_many_filters:
+                    too_many_filters = True
+                    errors.too_many(key, "filter parameters", max_items)
+            elif not all(_PATH_RE.fullmatch(seg) for seg in path):
                 errors.add(key, "filter names must be member names")
             elif allowed_filters is not None and name not in allowed_filters:
                 errors.add(key, "filtering on this is not supported here")
@@ -344,16 +396,16 @@ def _include(
             segs = path.split(".")
             for i in range(1, len(segs) + 1):
                 allowed_prefixes.add(".".join(segs[:i]))
-    out: list[str] = []
-    for path in items:
+    out: dict[str, None] = {}  # insertion-ordered and de-duplicated, in linear time
+    for position, path in enumerate(items, 1):
         if not well_formed and not _path_ok(path):
             errors.add(key, "each include path must be dot-separated relationship names")
         elif path.count(".") + 1 > max_depth:
             errors.add(key, f"include paths may be at most {max_depth} relationships deep")
         elif allowed_prefixes is not None and path not in allowed_prefixes:
-            errors.add(key, f"including '{path}' is not supported")
-        elif path not in out:
-            out.append(path)
+            errors.add(key, f"the {_ordinal(position)} include path is not supported here")
+        else:
+            out[path] = None
     return tuple(out)
 
 
@@ -367,13 +419,13 @@ def _sort(
             errors.add(key, "sort must name at least one field")
         return ()
     out: list[SortField] = []
-    for item in items:
+    for position, item in enumerate(items, 1):
         descending = item.startswith("-")
         name = item[1:] if descending else item
         if not well_formed and not _path_ok(name):
             errors.add(key, "each sort field must be a field name, optionally prefixed with '-'")
         elif allowed is not None and name not in allowed:
-            errors.add(key, f"sorting by '{name}' is not supported")
+            errors.add(key, f"sorting by the {_ordinal(position)} sort field is not supported here")
         else:
             out.append(SortField(name, descending))
     return tuple(out)
@@ -393,15 +445,15 @@ def _fields(
     known: Collection[str] | None = None
     if allowed is not None:
         if type_name not in allowed:
-            errors.add(key, f"'{type_name}' is not a resource type served here")
+            errors.add(key, "this resource type is not served here")
             return None
         known = allowed[type_name]
-    for name in items:
+    for position, name in enumerate(items, 1):
         if not well_formed and _NAME_RE.fullmatch(name) is None:
             errors.add(key, "each field must be a member name")
             return None
         if known is not None and name not in known:
-            errors.add(key, f"'{name}' is not a field of '{type_name}'")
+            errors.add(key, f"the {_ordinal(position)} field is not a field of this resource type")
             return None
     return tuple(dict.fromkeys(items))
 
