@@ -9,6 +9,10 @@ A bad value raises :class:`~midil_common.errors.ConfigError` naming the variable
 
 from __future__ import annotations
 
+import difflib
+import os
+import warnings
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -22,7 +26,9 @@ __all__ = [
     "JSONAPISettings",
     "MidilSettings",
     "ServiceAuthSettings",
+    "known_variables",
     "load_settings",
+    "unknown_variables",
 ]
 
 ENV_PREFIX = "MIDIL_"
@@ -143,6 +149,7 @@ def load_settings(**overrides: Any) -> MidilSettings:
 
     Raises ``ConfigError`` whose message and ``variable`` name the offending environment variable.
     """
+    _warn_unknown(os.environ)
     try:
         return MidilSettings(**overrides)
     except ValidationError as exc:
@@ -150,4 +157,54 @@ def load_settings(**overrides: Any) -> MidilSettings:
         loc = [str(part) for part in first["loc"]]
         variable = ENV_PREFIX + ENV_NESTED_DELIMITER.join(part.upper() for part in loc)
         # The value itself is left out: it may be a secret.
-        raise ConfigError(f"{variable}: {first['msg']}", variable=variable) from None
+        message = f"{variable}: {first['msg']}"
+        if first["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(variable, known_variables(), n=1, cutoff=0.6)
+            message = f"{variable} matches no midil-kit setting" + (
+                f"; did you mean {close[0]}?" if close else ""
+            )
+        raise ConfigError(message, variable=variable) from None
+
+
+_warned: set[str] = set()
+
+
+def known_variables() -> frozenset[str]:
+    """Every ``MIDIL_...`` environment variable that names a setting."""
+    names = set()
+    for section, field in MidilSettings.model_fields.items():
+        model = field.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            for name in model.model_fields:
+                names.add(f"{ENV_PREFIX}{section}{ENV_NESTED_DELIMITER}{name}".upper())
+    return frozenset(names)
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """``MIDIL_...`` variables in ``environ`` that match no setting, each with the closest real
+    setting (or None), so that a typo such as ``MIDIL_AUTH_ISSUER`` is not silently ignored."""
+    known = known_variables()
+    unknown = []
+    for name in environ:
+        upper = name.upper()
+        if upper.startswith(ENV_PREFIX) and upper not in known:
+            close = difflib.get_close_matches(upper, known, n=1, cutoff=0.6)
+            unknown.append((name, close[0] if close else None))
+    return sorted(unknown)
+
+
+def _warn_unknown(environ: Mapping[str, str]) -> None:
+    sections = tuple(
+        f"{ENV_PREFIX}{section}{ENV_NESTED_DELIMITER}".upper()
+        for section in MidilSettings.model_fields
+    )
+    for name, closest in unknown_variables(environ):
+        if name in _warned or name.upper().startswith(sections):
+            continue  # inside a section, an unknown name is an error of load_settings instead
+        _warned.add(name)
+        hint = f"; did you mean {closest}?" if closest else " (sections and names use '__')"
+        warnings.warn(
+            f"the environment variable {name} matches no midil-kit setting{hint}",
+            UserWarning,
+            stacklevel=3,
+        )
