@@ -2,8 +2,8 @@
 
 Read documents with ``Document.model_validate_json(text)`` (``InvalidDocumentError`` on any broken rule,
 with JSON pointers), build them with ``resource_from``/``compound_document``, parse requests with
-``parse_query`` and ``negotiate``, and answer failures with ``error_document``. ``MAX_DEPTH`` and
-``MAX_QUERY_ITEMS`` are the limits put on hostile input.
+``parse_query`` and ``negotiate``, and answer failures with ``error_document``. ``MAX_DEPTH``,
+``MAX_QUERY_ITEMS`` and ``MAX_ERRORS`` are the limits put on hostile input.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from midil_common.jsonapi.builders import (
     to_many,
     to_one,
 )
-from midil_common.jsonapi.limits import MAX_DEPTH, MAX_QUERY_ITEMS
+from midil_common.jsonapi.limits import MAX_DEPTH, MAX_ERRORS, MAX_QUERY_ITEMS
 from midil_common.jsonapi.media import (
     MEDIA_TYPE,
     MediaType,
@@ -60,6 +60,7 @@ from midil_common.jsonapi.query import (
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_ERRORS",
     "MAX_QUERY_ITEMS",
     "MEDIA_TYPE",
     "MISSING",

@@ -9,17 +9,21 @@ container once, and reports nesting past the limit, a cycle, or a number JSON ca
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import chain, compress
 from typing import Any
 
 __all__ = [
     "CYCLE",
     "MAX_DEPTH",
+    "MAX_ERRORS",
     "MAX_QUERY_ITEMS",
+    "MORE_ERRORS",
     "NOT_FINITE",
     "TOO_DEEP",
     "is_flat",
     "members_fit",
+    "plain_members",
     "value_problem",
 ]
 
@@ -28,8 +32,14 @@ __all__ = [
 MAX_DEPTH = 64
 
 #: How many include paths, sort fields, field names of one ``fields[TYPE]`` and ``filter`` parameters
-#: ``parse_query`` accepts by default (its ``max_items``); also the most error objects it reports.
+#: ``parse_query`` accepts by default (its ``max_items``).
 MAX_QUERY_ITEMS = 100
+
+#: The most error objects an ``InvalidDocumentError`` or ``InvalidQueryError`` carries: a small hostile
+#: input can break thousands of rules, and the answer should stay small. When there were more, the
+#: last object says so (``MORE_ERRORS``).
+MAX_ERRORS = 100
+MORE_ERRORS = f"more problems were found than are listed (at most {MAX_ERRORS} error objects)"
 
 TOO_DEEP = f"is nested deeper than {MAX_DEPTH} levels"
 CYCLE = "contains itself (a cyclic reference), which JSON cannot write"
@@ -41,6 +51,15 @@ NOT_FINITE = (
 _FLAT = frozenset({str, int, bool, type(None)})
 # What pydantic writes as a JSON object or array.
 _CONTAINERS = (dict, list, tuple, set, frozenset)
+# What JSON text parses into; plain_members judges exactly these types at C speed.
+_SCALARS = _FLAT | {float}
+_JSON_TYPES = _SCALARS | {list, dict}
+_is_float = frozenset({float}).__contains__
+_is_list = frozenset({list}).__contains__
+_is_dict = frozenset({dict}).__contains__
+# plain_members gives up (and the exact walk decides) past this many values: only objects shared
+# between members (Python input) can make the level-by-level count grow faster than the input.
+_PLAIN_BUDGET = 1_000_000
 
 
 def is_flat(values: Any) -> bool:
@@ -116,6 +135,37 @@ def value_problem(value: Any, room: int) -> tuple[list[Any], str] | None:
                 if frame[2] >= parent[2]:
                     parent[2] = frame[2] + 1
     return None
+
+
+def plain_members(objects: Iterable[dict[Any, Any]], room: int) -> bool:
+    """Whether the values of all ``objects`` certainly fit ``room`` levels and hold no NaN/infinity.
+
+    The fast check for whole collections of attributes and meta objects: it goes level by level
+    with C-speed built-ins over plain JSON types (str, int, float, bool, None, list, dict). False
+    means "look closer" (with ``value_problem``), not necessarily that something is wrong: it also
+    answers False for other types and for values shared so often that the count explodes.
+    """
+    values = list(chain.from_iterable(map(dict.values, objects)))
+    budget = _PLAIN_BUDGET
+    for depth in range(1, room + 2):
+        types = list(map(type, values))
+        kinds = set(types)
+        if float in kinds and not all(map(math.isfinite, compress(values, map(_is_float, types)))):
+            return False
+        if kinds <= _SCALARS:
+            return True
+        if depth > room or not kinds <= _JSON_TYPES:
+            return False
+        values = list(
+            chain(
+                chain.from_iterable(compress(values, map(_is_list, types))),
+                chain.from_iterable(map(dict.values, compress(values, map(_is_dict, types)))),
+            )
+        )
+        budget -= len(values)
+        if budget < 0:
+            return False
+    return False  # pragma: no cover - the loop returns at depth room + 1
 
 
 def members_fit(members: dict[Any, Any], room: int) -> bool:

@@ -9,7 +9,14 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from midil_common.errors import JSONAPIError
-from midil_common.jsonapi.limits import CYCLE, MAX_DEPTH, TOO_DEEP, value_problem
+from midil_common.jsonapi.limits import (
+    CYCLE,
+    MAX_DEPTH,
+    MAX_ERRORS,
+    MORE_ERRORS,
+    TOO_DEEP,
+    value_problem,
+)
 from midil_common.jsonapi.models import Document, ErrorObject, ErrorSource
 from midil_common.jsonapi.names import escape_pointer_token
 
@@ -140,6 +147,10 @@ def errors_from_validation(
     escaped per RFC 6901 (``~`` as ``~0``, ``/`` as ``~1``). Errors raised by the JSON:API rules of a
     nested document keep their own pointers under the document's location. Union branch noise ("should
     be a list" next to the real error of the object branch) is dropped. Messages never echo input.
+
+    At most ``MAX_ERRORS`` error objects come back, the last one saying so when there were more; only
+    the first ``20 * MAX_ERRORS`` of pydantic's errors are read, so the time spent here stays bounded
+    however many a hostile document produced.
     """
     found: list[tuple[str, str, str]] = []
     nested: list[ErrorObject] = []
@@ -149,7 +160,8 @@ def errors_from_validation(
         else exc.errors()
     )
     drop = tuple(drop_loc_prefix)
-    for err in raw:
+    more = len(raw) > 20 * MAX_ERRORS
+    for err in raw[: 20 * MAX_ERRORS]:
         loc = tuple(err["loc"])
         if drop and loc[: len(drop)] == drop:
             loc = loc[len(drop) :]
@@ -182,8 +194,14 @@ def errors_from_validation(
         if key in seen:
             continue
         seen.add(key)
+        if len(result) >= MAX_ERRORS:
+            more = True
+            break
         result.append(_error(ptr, detail))
-    return result + nested
+    result.extend(nested)
+    if more or len(result) > MAX_ERRORS:
+        result = [*result[: MAX_ERRORS - 1], _error("", MORE_ERRORS)]
+    return result
 
 
 def _has_below(pointers: list[str], ptr: str) -> bool:

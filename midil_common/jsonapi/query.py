@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote
 
 from midil_common.errors import InvalidQueryError
-from midil_common.jsonapi.limits import MAX_QUERY_ITEMS
+from midil_common.jsonapi.limits import MAX_ERRORS, MAX_QUERY_ITEMS, MORE_ERRORS
 from midil_common.jsonapi.models import ErrorObject, ErrorSource
 from midil_common.jsonapi.names import TYPE_PATTERN
 
@@ -176,29 +176,37 @@ def _ordinal(n: int) -> str:
 
 
 class _Errors:
-    """The error objects found so far: at most ``limit`` (a hostile query could produce many)."""
+    """The problems found so far: the first ``MAX_ERRORS`` as error objects, and a count."""
 
-    __slots__ = ("items", "limit")
+    __slots__ = ("found", "items")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self) -> None:
         self.items: list[ErrorObject] = []
-        self.limit = max(limit, 1)
+        self.found = 0
 
     def add(self, parameter: str, detail: str) -> None:
-        if len(self.items) >= self.limit:
-            return
-        self.items.append(
-            ErrorObject(
-                status="400",
-                code="invalid_query_parameter",
-                title="Invalid query parameter",
-                detail=detail,
-                source=ErrorSource(parameter=_shown(parameter)),
-            )
-        )
+        self.found += 1
+        if len(self.items) < MAX_ERRORS:
+            self.items.append(_error(parameter, detail))
 
     def too_many(self, parameter: str, what: str, limit: int) -> None:
         self.add(parameter, f"at most {limit} {what} may be given")
+
+    def all(self) -> list[ErrorObject]:
+        """The error objects; the last one says that more were found when there were."""
+        if self.found > len(self.items):
+            return [*self.items[:-1], _error("", MORE_ERRORS)]
+        return self.items
+
+
+def _error(parameter: str, detail: str) -> ErrorObject:
+    return ErrorObject(
+        status="400",
+        code="invalid_query_parameter",
+        title="Invalid query parameter",
+        detail=detail,
+        source=ErrorSource(parameter=_shown(parameter)),
+    )
 
 
 def _split(value: str, parameter: str, errors: _Errors, what: str) -> list[str] | None:
@@ -253,10 +261,10 @@ def parse_query(
 
     ``max_items`` (default ``MAX_QUERY_ITEMS``) caps the include paths, the sort fields, the names of
     one ``fields[TYPE]`` and the number of ``filter`` parameters; more is a 400 naming the parameter.
-    At most ``max_items`` error objects are reported. Details never echo a value: an entry is named
+    At most ``MAX_ERRORS`` error objects are reported. Details never echo a value: an entry is named
     by its position (``"the 2nd include path ..."``), a parameter by ``source.parameter``.
     """
-    errors = _Errors(max_items)
+    errors = _Errors()
     include: tuple[str, ...] | None = None
     sort: tuple[SortField, ...] = ()
     fields: dict[str, tuple[str, ...]] = {}
@@ -363,7 +371,7 @@ def parse_query(
     page = _page(page_raw, errors, max_page_size, default_page_size)
     if errors.items:
         first = errors.items[0]
-        raise InvalidQueryError(f"invalid query parameter: {first.detail}", errors=errors.items)
+        raise InvalidQueryError(f"invalid query parameter: {first.detail}", errors=errors.all())
     return QueryParams(
         include=include,
         sort=sort,

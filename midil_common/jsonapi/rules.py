@@ -19,9 +19,12 @@ from pydantic import MISSING, ValidationError
 
 from midil_common.jsonapi.limits import (
     MAX_DEPTH,
+    MAX_ERRORS,
+    MORE_ERRORS,
     TOO_DEEP,
     is_flat,
     members_fit,
+    plain_members,
     value_problem,
 )
 from midil_common.jsonapi.models import (
@@ -71,15 +74,20 @@ def _short(name: str) -> str:
 class _Pass:
     """One validation pass: the options and the errors found so far."""
 
-    __slots__ = ("errors", "lid_objs", "v10")
+    __slots__ = ("errors", "found", "lid_objs", "v10")
 
     def __init__(self, v10: bool) -> None:
         self.v10 = v10
+        # The first MAX_ERRORS problems as error objects; ``found`` counts them all.
         self.errors: list[ErrorObject] = []
+        self.found = 0
         # Objects carrying a ``lid`` (pointer, object), for the consistency check at the end.
         self.lid_objs: list[tuple[str, Any]] = []
 
     def add(self, ptr: str, detail: str, title: str = "Invalid document") -> None:
+        self.found += 1
+        if len(self.errors) >= MAX_ERRORS:
+            return
         self.errors.append(
             ErrorObject(
                 status="400",
@@ -100,7 +108,10 @@ class _Pass:
         try:
             model.__pydantic_validator__.validate_python(value)
         except ValidationError as exc:
-            self.errors.extend(errors_from_validation(exc, pointer_prefix=ptr))
+            for error in errors_from_validation(exc, pointer_prefix=ptr):
+                self.found += 1
+                if len(self.errors) < MAX_ERRORS:
+                    self.errors.append(error)
         else:  # pragma: no cover - the union tried this branch first and it failed
             self.add(ptr, f"must be {what}")
 
@@ -240,9 +251,9 @@ class _Pass:
             elif type(value) is Link:
                 self.link_object(value, ptr + "/" + name, level + 1)
             else:
-                before = len(self.errors)
+                before = self.found
                 self.free({name: value}, ptr, level)
-                if len(self.errors) == before:
+                if self.found == before:
                     self.revalidated(
                         Link, value, ptr + "/" + name, "a string, a link object or null"
                     )
@@ -390,9 +401,9 @@ class _Pass:
                         "@-members are not allowed in JSON:API 1.0",
                     )
                 else:
-                    before = len(self.errors)
+                    before = self.found
                     self.free({name: rel}, ptr + "/relationships", level + 1)
-                    if len(self.errors) == before:
+                    if self.found == before:
                         self.revalidated(
                             Relationship,
                             rel,
@@ -527,10 +538,11 @@ class _Pass:
         fast = None if self.v10 else _fast_resource
         linked_add = linked.add
         level = 2 if single else 3
-        # Room for what an attributes or meta object of these resources holds.
-        room = MAX_DEPTH - level - 1
+        # The attributes and meta objects the fast path let through, checked together at the end.
+        free: list[dict[str, Any]] = []
+        free_add = free.append
         for i, res in enumerate(items):
-            key = fast(res, linked_add, room) if fast is not None else None
+            key = fast(res, linked_add, free_add) if fast is not None else None
             if key is None:
                 ptr = single or f"{base}/{i}"
                 self.resource(res, ptr, True, False, linked, level)
@@ -541,27 +553,39 @@ class _Pass:
                     "a document must not contain two resources with the same type and id",
                 )
             seen.add(key)
+        if free and not plain_members(free, MAX_DEPTH - level - 1):
+            # Something unusual (deep, NaN, shared, not a JSON type): judge each one exactly, and
+            # let the full check report those that fail, with pointers.
+            room = MAX_DEPTH - level - 1
+            passed = {id(members) for members in free}
+            for i, res in enumerate(items):
+                fields = res.__dict__
+                checked = [
+                    members
+                    for members in (fields["attributes"], fields["meta"])
+                    if members is not MISSING and id(members) in passed
+                ]
+                if checked and not all(members_fit(members, room) for members in checked):
+                    self.resource(res, single or f"{base}/{i}", True, False, linked, level)
 
 
 def _fast_resource(
     res: ResourceObject,
     linked_add: Any,
-    room: int,
+    free_add: Any,
     _missing: Any = MISSING,
     _relationship: Any = Relationship,
     _rel_links: frozenset[str] = _RELATIONSHIP_LINKS,
     _str: type = str,
     _list: type = list,
     _is_flat: Any = is_flat,
-    _fit: Any = members_fit,
 ) -> Any:
     """The common, plain, valid resource (1.1): record its linkage and return its ``(type, id)``.
 
     Returns None at the first unusual member (extras, lid, missing id, a non-string link, a clash,
-    a free-form value that nests too deeply or holds NaN, ...); the caller then runs the full check,
-    which reports errors with pointers. ``room`` is how many levels the values of the resource's
-    attributes and meta objects may nest. The defaults bind module globals as locals: this runs once
-    per resource of every document.
+    ...); the caller then runs the full check, which reports errors with pointers. The attributes
+    and meta objects go to ``free_add``: the caller checks their values all at once. The defaults
+    bind module globals as locals: this runs once per resource of every document.
     """
     fields = res.__dict__
     if res.__pydantic_extra__ or fields["lid"] is not _missing:
@@ -570,13 +594,13 @@ def _fast_resource(
     if res_id is _missing:
         return None
     attrs = fields["attributes"]
-    if attrs is not _missing and (
-        "type" in attrs or "id" in attrs or (not _is_flat(attrs.values()) and not _fit(attrs, room))
-    ):
-        return None
+    if attrs is not _missing:
+        if "type" in attrs or "id" in attrs:
+            return None
+        free_add(attrs)
     meta = fields["meta"]
-    if meta is not _missing and not _is_flat(meta.values()) and not _fit(meta, room):
-        return None
+    if meta is not _missing:
+        free_add(meta)
     rels = fields["relationships"]
     if rels is not _missing:
         if "type" in rels or "id" in rels:
@@ -676,4 +700,12 @@ def check_object(obj: Any, context: Any) -> list[ErrorObject]:
         p.source(obj, "", 1)
     if p.lid_objs and type(obj) is not Document:
         p.lids()
+    if p.found > len(p.errors):
+        p.errors[-1] = ErrorObject(
+            status="400",
+            code="invalid_document",
+            title="Invalid document",
+            detail=MORE_ERRORS,
+            source=ErrorSource(pointer=""),
+        )
     return p.errors

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from midil_common.errors import InvalidDocumentError, InvalidQueryError
 from midil_common.jsonapi import (
     MAX_DEPTH,
+    MAX_ERRORS,
     MAX_QUERY_ITEMS,
     CreateDocument,
     Document,
@@ -124,6 +125,15 @@ def test_huge_and_odd_values_take_bounded_time(key: str) -> None:
                 parse_query({key: value})
             except InvalidQueryError as exc:
                 assert exc.errors and len(written(exc)) < 10_000
+
+
+def test_error_objects_are_capped() -> None:
+    exc = query_error([(f"bad+{i}", "1") for i in range(100_000)])
+    assert len(exc.errors) == MAX_ERRORS
+    assert "more problems" in (exc.errors[-1].detail or "")
+    assert [e.source.parameter for e in exc.errors[:2]] == ["bad+0", "bad+1"]  # type: ignore[union-attr]
+    exc = query_error([(f"bad+{i}", "1") for i in range(MAX_ERRORS)])
+    assert len(exc.errors) == MAX_ERRORS and "more problems" not in (exc.errors[-1].detail or "")
 
 
 def test_a_huge_query_string_takes_bounded_time() -> None:
@@ -501,11 +511,22 @@ def test_huge_numbers_in_json_take_bounded_time() -> None:
 # -------------------------------------------------------------------------- documents: volume
 
 
-def test_many_errors_are_reported_in_linear_time() -> None:
+def test_many_errors_are_reported_in_linear_time_and_capped() -> None:
     text = '{"data":[' + ",".join(["1"] * 20_000) + "]}"
     with within(5.0), pytest.raises(InvalidDocumentError) as info:
         Document.model_validate_json(text)
-    assert info.value.errors
+    errors = info.value.errors
+    assert len(errors) == MAX_ERRORS and "more problems" in (errors[-1].detail or "")
+    assert errors[0].source.pointer == "/data/0"  # type: ignore[union-attr]
+    text = '{"data":[' + ",".join(['{"type":"t","id":"1"}'] * 20_000) + "]}"
+    with within(5.0), pytest.raises(InvalidDocumentError) as info:
+        Document.model_validate_json(text)
+    errors = info.value.errors
+    assert len(errors) == MAX_ERRORS and "more problems" in (errors[-1].detail or "")
+    few = '{"data":[' + ",".join(["1"] * (MAX_ERRORS - 1)) + "]}"
+    with pytest.raises(InvalidDocumentError) as info:
+        Document.model_validate_json(few)
+    assert len(info.value.errors) == MAX_ERRORS - 1
     text = (
         '{"data":{"type":"t","id":"1","attributes":{'
         + ",".join(f'"a{i}+":1' for i in range(20_000))
