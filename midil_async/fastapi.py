@@ -51,7 +51,9 @@ from midil_common.adapters import (
     status_response,
     validation_response,
 )
+from midil_common.adapters.checks import check_authorizer
 from midil_common.adapters.jsonapi import MEDIA_TYPE, QueryRules, negotiate_request, render_document
+from midil_common.adapters.logs import log_failure
 from midil_common.errors import MidilError
 
 if TYPE_CHECKING:
@@ -148,6 +150,7 @@ class Authenticated:
         token_cookie: str | None = None,
         bearer: HTTPBearer | None = None,
     ) -> None:
+        check_authorizer(authorizer, coroutines=True)
         self.authorizer = authorizer
         self.options = AuthOptions.build(realm=realm, optional=optional, cookie=token_cookie)
         self.match: Match = match
@@ -296,6 +299,7 @@ class AuthMiddleware:
         token_scheme: str | None = "Bearer",
         token_cookie: str | None = None,
     ) -> None:
+        check_authorizer(authorizer, coroutines=True)
         self.app = app
         self.authorizer = authorizer
         self.options = AuthOptions.build(
@@ -327,10 +331,7 @@ class AuthMiddleware:
                 claims = await self.authorizer.verify(plan.token)
         except MidilError as exc:
             err = error_response(exc, realm=self.options.realm)
-            if err.status >= 500:
-                log.warning(
-                    "request refused", extra={"error": type(exc).__name__, "status": err.status}
-                )
+            log_failure(log, exc, err.status)
             if kind == "http":
                 await _as_response(err)(scope, receive, send)
             else:
@@ -466,8 +467,7 @@ def register_exception_handlers(
 
     async def on_midil(request: Request, exc: Exception) -> Response:
         err = error_response(exc, realm=realm)
-        if err.status >= 500:
-            log.warning("request failed", extra={"error": type(exc).__name__, "status": err.status})
+        log_failure(log, exc, err.status)
         return _as_response(err)
 
     async def on_validation(request: Request, exc: Exception) -> Response:

@@ -53,7 +53,9 @@ from midil_common.adapters import (
     error_response,
     status_response,
 )
+from midil_common.adapters.checks import check_authorizer
 from midil_common.adapters.jsonapi import MEDIA_TYPE, QueryRules, negotiate_request, render_document
+from midil_common.adapters.logs import log_failure
 from midil_common.errors import MidilError
 
 if TYPE_CHECKING:
@@ -143,6 +145,7 @@ class MidilAuth:
         """Configure ``app``: state in ``app.extensions["midil"]``, error handlers, optional guard."""
         config = _config_section(app)
         authorizer = self.authorizer or _build_authorizer(config)
+        check_authorizer(authorizer, coroutines=False)
         excluded = self._excluded
         if excluded is None:
             raw = config.get("EXCLUDED_PATHS", ())
@@ -178,8 +181,7 @@ def _handle_midil_error(exc: MidilError) -> Response:
     state = current_app.extensions.get("midil")
     realm = state.options.realm if isinstance(state, _State) else None
     err = error_response(exc, realm=realm)
-    if err.status >= 500:
-        log.warning("request failed", extra={"error": type(exc).__name__, "status": err.status})
+    log_failure(log, exc, err.status)
     return _as_response(err)
 
 

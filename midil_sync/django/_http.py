@@ -12,6 +12,7 @@ except ModuleNotFoundError as exc:  # a missing extra: say which one
     raise ImportError(f"{__name__} needs Django ({exc}): pip install 'midil-kit[django]'") from exc
 
 from midil_common.adapters import ErrorResponse, error_response
+from midil_common.adapters.logs import log_failure
 
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
@@ -32,8 +33,7 @@ def http_response(err: ErrorResponse) -> HttpResponse:
 def error_http_response(exc: BaseException, config: MidilConfig | None) -> HttpResponse:
     """The JSON:API error response for ``exc``, with the configured realm in challenges."""
     err = error_response(exc, realm=config.options.realm if config is not None else None)
-    if err.status >= 500:
-        log.warning("request failed", extra={"error": type(exc).__name__, "status": err.status})
+    log_failure(log, exc, err.status)
     return http_response(err)
 
 

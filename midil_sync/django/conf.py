@@ -21,6 +21,7 @@ except ModuleNotFoundError as exc:  # a missing extra: say which one
     raise ImportError(f"{__name__} needs Django ({exc}): pip install 'midil-kit[django]'") from exc
 
 from midil_common.adapters import AuthOptions, authorizer_spec
+from midil_common.adapters.checks import check_authorizer
 
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
@@ -58,6 +59,7 @@ def _build(section: Mapping[str, Any]) -> MidilConfig:
     raw_auth = section.get("AUTHORIZER")
     if raw_auth is not None:
         authorizer = cast("Authorizer", _resolve(raw_auth))
+        check_authorizer(authorizer, coroutines=False, what="MIDIL['AUTHORIZER']")
     else:
         from midil_common.settings import load_settings
 

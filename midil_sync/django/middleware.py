@@ -46,6 +46,10 @@ class AuthMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+        # Built now, while Django loads its middleware: a misconfiguration (no issuer, a bad
+        # setting) stops the server at start-up with a ConfigError naming the setting, instead of
+        # answering every request with a 500.
+        get_config()
 
     def _token(self, config: MidilConfig, request: HttpRequest) -> str | None:
         if config.options.excluded.skips_environ(

@@ -278,7 +278,9 @@ def test_asgi_server_verifies_on_the_event_loop_thread(
     warm = Recording(authorizer)
     cold = Recording(JWTAuthorizer(issuer.issuer, audience="articles-api"))
     headers = {"Authorization": f"Bearer {tokens['read']}", "Accept": JSONAPI}
-    with asgi_server(get_asgi_application(), lifespan="off") as base:
+    with midil(AUTHORIZER=warm):
+        app = get_asgi_application()  # loads the middleware, which needs a configuration
+    with asgi_server(app, lifespan="off") as base:
         with midil(AUTHORIZER=warm):
             ok = requests.get(f"{base}/async/articles?include=author", headers=headers, timeout=5)
             assert ok.status_code == 200 and ok.headers["Content-Type"] == JSONAPI
