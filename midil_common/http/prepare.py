@@ -24,7 +24,14 @@ from midil_common.http.hooks import HeaderHook, header_hooks
 from midil_common.http.redirects import next_hop
 from midil_common.http.retry import Attempts, RetryBudget, RetryPolicy
 from midil_common.http.types import Headers, HeadersInput, Request, Response, Timeout
-from midil_common.http.urls import ParamsInput, check_url, join_url, origin, with_params
+from midil_common.http.urls import (
+    ParamsInput,
+    check_url,
+    join_url,
+    origin,
+    url_host,
+    with_params,
+)
 
 __all__ = [
     "DEFAULT_HEADERS",
@@ -193,6 +200,7 @@ class ClientConfig:
             idempotency_key=prepared.idempotency_key,
             replayable=prepared.replayable,
             can_reauthenticate=can_reauthenticate,
+            host=url_host(prepared.request.url),
         )
 
     @staticmethod

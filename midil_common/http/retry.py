@@ -317,6 +317,7 @@ class Attempts:
         "_can_reauthenticate",
         "_reauthenticated",
         "attempt",
+        "host",
         "idempotency_key",
         "method",
         "policy",
@@ -334,8 +335,10 @@ class Attempts:
         idempotency_key: bool = False,
         replayable: bool = True,
         can_reauthenticate: bool = False,
+        host: str = "",
     ) -> None:
         self.policy = policy
+        self.host = host
         self._budget = budget
         self.method = method
         self.started = started
@@ -373,13 +376,15 @@ class Attempts:
         )
         if isinstance(decision, Retry):
             logger.info(
-                "retrying %s after attempt %d in %.3f s (%s)",
+                "retrying %s %s after attempt %d in %.3f s (%s)",
                 self.method,
+                self.host or "-",
                 self.attempt,
                 decision.delay,
                 decision.reason,
                 extra={
                     "http_method": self.method,
+                    "host": self.host,
                     "attempt": self.attempt,
                     "delay": decision.delay,
                     "reason": decision.reason,
@@ -387,11 +392,12 @@ class Attempts:
             )
         elif decision.reason not in ("final_status",):
             logger.debug(
-                "not retrying %s after attempt %d (%s)",
+                "not retrying %s %s after attempt %d (%s)",
                 self.method,
+                self.host or "-",
                 self.attempt,
                 decision.reason,
-                extra={"http_method": self.method, "attempt": self.attempt},
+                extra={"http_method": self.method, "host": self.host, "attempt": self.attempt},
             )
         return decision
 

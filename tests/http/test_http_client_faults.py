@@ -255,6 +255,8 @@ async def test_connect_error_is_retried_for_post(make: Any, caplog: Any) -> None
     assert info.value.request_sent is False
     retries = [r for r in caplog.records if r.name == "midil.http" and "retrying" in r.message]
     assert len(retries) == 2
+    # The key facts are in the text, not only in ``extra``: method, host, attempt.
+    assert retries[0].getMessage().startswith(f"retrying POST 127.0.0.1:{port} after attempt 1 ")
 
 
 async def test_raise_for_status_and_send_request(make: Any, server: Any) -> None:
