@@ -149,9 +149,13 @@ def _non_finite(name: str) -> Any:
     raise _NonFinite(name)
 
 
+def _skip(text: str) -> None:
+    return None
+
+
 def _refuse_non_finite(text: str) -> None:
     try:
-        json.loads(text, parse_constant=_non_finite)
+        json.loads(text, parse_constant=_non_finite, parse_int=_skip, parse_float=_skip)
     except _NonFinite:
         raise ValueError(
             "cannot write this document: a number is NaN or infinite, which is not JSON; "

@@ -253,10 +253,10 @@ def error_document(
         *((f"errors/{i}/meta", e.meta, MAX_DEPTH - 4) for i, e in enumerate(errs)),
     ):
         if isinstance(members, dict):
-            for name, value in members.items():
+            for value in members.values():
                 found = value_problem(value, room)
                 if found is not None:
-                    raise ValueError(f"error document {where}/{name}: {found[1]}")
+                    raise ValueError(f"a value in the error document's {where} {found[1]}")
     if meta is None:
         return Document.model_construct(errors=errs)
     return Document.model_construct(errors=errs, meta=meta)

@@ -542,3 +542,51 @@ def test_odd_strings_are_data_not_structure() -> None:
     for attempt in validate_both(obj, None):
         doc = attempt()
         assert json.loads(doc.model_dump_json()) == obj
+
+
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | hostile_text,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+def _height_and_finite(value: Any) -> tuple[int, bool]:
+    if isinstance(value, float):
+        return 0, math.isfinite(value)
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, list):
+        return 0, True
+    below = [_height_and_finite(v) for v in value]
+    return 1 + max((h for h, _ in below), default=0), all(f for _, f in below)
+
+
+@given(
+    value=json_like | st.builds(nested_lists, st.integers(min_value=55, max_value=70)),
+    where=st.sampled_from(["attribute", "collection", "meta", "extension"]),
+)
+def test_property_both_entry_points_agree_on_free_values(value: Any, where: str) -> None:
+    obj: dict[str, Any]
+    if where == "attribute":
+        obj, room = with_attribute(value), MAX_DEPTH - 3
+    elif where == "collection":
+        obj = {"data": [{"type": "t", "id": "1", "attributes": {"v": value}}]}
+        room = MAX_DEPTH - 4
+    elif where == "meta":
+        obj, room = {"meta": {"v": value}}, MAX_DEPTH - 2
+    else:
+        obj, room = {"meta": {}, "ns:v": value}, MAX_DEPTH - 1
+    height, finite = _height_and_finite(value)
+    expected = finite and height <= room
+    for attempt in validate_both(obj, None):
+        try:
+            doc = attempt()
+        except InvalidDocumentError as exc:
+            assert not expected, details(exc)
+            assert exc.errors and all(e.source.pointer is not None for e in exc.errors)
+        else:
+            assert expected
+            assert json.loads(doc.model_dump_json()) == obj
