@@ -2,9 +2,12 @@
 ``MultiIssuerAuthorizer``.
 
 Every decision is the core's (:class:`~midil_common.auth.TokenVerifier`); this shell sends the
-discovery and JWKS requests over the internal httpx transport and holds one ``asyncio.Lock`` per
-event loop so that concurrent tasks needing keys share a single fetch (no thread lock is ever
-held across an ``await``).
+discovery and JWKS requests over the internal httpx transport and runs each key fetch as one
+shared task per event loop, so that concurrent tasks needing keys share a single fetch (no thread
+lock is ever held across an ``await``). The task is abandoned at its fetch deadline. A task whose
+cached key may still serve (the core's ``Fetch.servable``) never waits for a fetch in flight and
+verifies with that key at once; a task with no usable key waits for it at most until its own
+fetch deadline.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from midil_common.auth.jws import DEFAULT_MAX_TOKEN_SIZE
 from midil_common.auth.policy import DEFAULT_ALGORITHMS
 from midil_common.auth.presets import cognito_verifier, jwt_verifier, pick_by_issuer
 from midil_common.auth.settings import cognito_kwargs, jwt_kwargs
-from midil_common.auth.verifier import RefreshRound, TokenVerifier
+from midil_common.auth.verifier import DEFAULT_FETCH_DEADLINE, RefreshRound, TokenVerifier
 from midil_common.errors import JWKSFetchError, TransportError
 from midil_common.http.types import Timeout
 from midil_common.settings import AuthSettings
@@ -37,15 +40,15 @@ class _Shell:
 
     def _start_shell(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = asyncio.Lock()
+        self._inflight: asyncio.Task[JWKSFetchError | None] | None = None
         self._transport: Transport | None = None
 
     def _bind_loop(self) -> None:
-        """Locks and connections belong to one event loop; a new loop gets new ones."""
+        """Tasks and connections belong to one event loop; a new loop gets new ones."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._loop = loop
-            self._lock = asyncio.Lock()
+            self._inflight = None
             self._transport = None
 
     @property
@@ -83,18 +86,61 @@ class _Shell:
 
     async def hydrate(self) -> None:
         """Fetch discovery and keys now (at start-up); raises ``JWKSFetchError`` on failure."""
-        self._bind_loop()
-        async with self._lock:
-            error = await self._drive(self._core.refresh(None, time.time(), force=True))
+        core = self._core
+        deadline = core.fetch_deadline_at(time.monotonic())
+        await self._wait_running(deadline)
+        round = core.refresh(None, time.time(), force=True, deadline=deadline)
+        error = await asyncio.shield(self._start(round))
         if error is not None:
             raise error
 
     async def _fetch(self, wanted: Fetch) -> None:
+        core = self._core
+        deadline = core.fetch_deadline_at(time.monotonic())
+        if wanted.servable:
+            # A cached key may serve: never wait for a refresh another task is running.
+            if self._running() is not None:
+                return
+        else:
+            await self._wait_running(deadline)
+        # Another task may have fetched while this one waited.
+        if core.needs_fetch(wanted, time.time()):
+            round = core.refresh(wanted, time.time(), deadline=deadline)
+            await asyncio.shield(self._start(round))
+
+    def _running(self) -> asyncio.Task[JWKSFetchError | None] | None:
+        """The fetch task in flight on this event loop, if any."""
         self._bind_loop()
-        async with self._lock:
-            # Another task may have fetched while this one waited for the lock.
-            if self._core.needs_fetch(wanted, time.time()):
-                await self._drive(self._core.refresh(wanted, time.time()))
+        task = self._inflight
+        return task if task is not None and not task.done() else None
+
+    async def _wait_running(self, deadline: float) -> None:
+        """Wait for the fetch in flight, at most until ``deadline`` (``time.monotonic()``)."""
+        while (task := self._running()) is not None:
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(task), timeout=max(0.0, deadline - time.monotonic())
+                )
+            except asyncio.TimeoutError:
+                raise self._core.wait_timed_out() from None
+
+    def _start(self, round: RefreshRound) -> asyncio.Task[JWKSFetchError | None]:
+        """Run ``round`` as the shared fetch task (shielded: a cancelled caller leaves it be)."""
+        task = asyncio.ensure_future(self._run(round))
+        self._inflight = task
+        return task
+
+    async def _run(self, round: RefreshRound) -> JWKSFetchError | None:
+        """Drive ``round``, abandoning it (and cancelling its request) at its deadline."""
+        if round.deadline is None:
+            return await self._drive(round)
+        try:
+            return await asyncio.wait_for(
+                self._drive(round), timeout=max(0.0, round.deadline - time.monotonic())
+            )
+        except asyncio.TimeoutError:
+            round.expire(time.time())
+            return round.error
 
     async def _drive(self, round: RefreshRound) -> JWKSFetchError | None:
         while (request := round.next_request()) is not None:
@@ -148,7 +194,10 @@ class JWTAuthorizer(_Shell):
         cooldown: after a refetch that did not bring an unknown ``kid``, unknown kids are refused
             without fetching for this long.
         max_stale: how long cached keys keep serving while the issuer is unreachable.
-        timeout: timeouts of discovery and JWKS requests.
+        timeout: timeouts of discovery and JWKS requests (each read, connect, ...).
+        fetch_deadline: seconds a whole key fetch (discovery and key set) may take however slowly
+            the issuer answers, and the longest a caller with no usable key waits for a fetch
+            another caller is running; callers whose cached keys may still serve never wait.
         accept_any_audience: accept tokens whatever their ``aud`` names, for an issuer whose
             tokens carry audiences this service does not check (off by default; cannot be
             combined with ``audience``). Prefer passing the ``audience`` the issuer mints.
@@ -172,6 +221,7 @@ class JWTAuthorizer(_Shell):
         max_stale: float = 86400.0,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
         accept_any_audience: bool = False,
+        fetch_deadline: float = DEFAULT_FETCH_DEADLINE,
     ) -> None:
         self._core = jwt_verifier(
             issuer,
@@ -189,6 +239,7 @@ class JWTAuthorizer(_Shell):
             max_stale=max_stale,
             timeout=timeout,
             accept_any_audience=accept_any_audience,
+            fetch_deadline=fetch_deadline,
         )
         self._start_shell()
 
@@ -209,6 +260,7 @@ class CognitoJWTAuthorizer(_Shell):
     ``token_use`` must be the configured one; access tokens have their ``client_id`` checked
     against ``client_ids``, id tokens their ``aud`` (so ``token_use="id"`` requires
     ``client_ids``: ``ConfigError`` without them); ``groups`` requires one of the groups.
+    ``timeout`` and ``fetch_deadline`` bound key fetches as for :class:`JWTAuthorizer`.
     """
 
     def __init__(
@@ -225,6 +277,7 @@ class CognitoJWTAuthorizer(_Shell):
         algorithms: Sequence[str] = ("RS256",),
         token_cache_size: int = 0,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
+        fetch_deadline: float = DEFAULT_FETCH_DEADLINE,
     ) -> None:
         self._core, self.rules = cognito_verifier(
             user_pool_id,
@@ -238,6 +291,7 @@ class CognitoJWTAuthorizer(_Shell):
             algorithms=algorithms,
             token_cache_size=token_cache_size,
             timeout=timeout,
+            fetch_deadline=fetch_deadline,
         )
         self._start_shell()
 

@@ -6,9 +6,11 @@ The shell asks :meth:`JWKSCache.lookup` what to do for a token's ``kid`` and get
 :meth:`JWKSCache.fetch_failed`. Rules:
 
 - keys are fresh for a soft TTL (default 10 minutes, or the response's ``max-age`` within bounds);
-- a stale key triggers a refresh; when the refresh fails, the last good keys keep serving for up to
-  ``max_stale`` seconds after they went stale (stale-if-error), and failed fetches are retried at
-  most once per ``failure_backoff``;
+- a stale key triggers a refresh; while that refresh is in flight, and when it fails, the last good
+  keys keep serving for up to ``max_stale`` seconds after they went stale (stale-while-revalidate
+  and stale-if-error, RFC 5861): the :class:`Fetch` decision says so with ``servable``, and the
+  shells let such a caller verify with the cached key instead of waiting for another caller's
+  refresh; failed fetches are retried at most once per ``failure_backoff``;
 - an unknown ``kid`` triggers one refetch; when that refetch does not bring the ``kid``, the
   issuer enters a cooldown (default 10 seconds) during which unknown kids are refused at once,
   and the ``kid`` is remembered as unknown for ``negative_ttl`` seconds;
@@ -40,10 +42,16 @@ class Use:
 
 @dataclass(frozen=True, slots=True)
 class Fetch:
-    """Fetch the key set (for ``kid``), report the outcome, then look up again."""
+    """Fetch the key set (for ``kid``), report the outcome, then look up again.
+
+    ``servable`` is True when a cached key for this ``kid`` and ``alg`` may still be served (stale,
+    within ``max_stale``): a caller need not wait for a refresh another caller has in flight, as a
+    lookup with ``allow_fetch=False`` hands it that key.
+    """
 
     kid: str | None
     alg: str = ""
+    servable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +152,7 @@ class JWKSCache:
                     self._ready[(kid, alg)] = use
                 return use
             if allow_fetch and now >= self.retry_not_before:
-                return Fetch(kid, alg)
+                return Fetch(kid, alg, now < self.fresh_until + self.max_stale)
             if now < self.fresh_until + self.max_stale:
                 return Use(key)
             return Refuse(JWKSFetchError(self._unavailable()))

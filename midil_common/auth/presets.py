@@ -20,7 +20,7 @@ from midil_common.auth.discovery import DEFAULT_FETCH_TIMEOUT
 from midil_common.auth.jwks_cache import JWKSCache
 from midil_common.auth.jws import DEFAULT_MAX_TOKEN_SIZE, unverified_issuer
 from midil_common.auth.policy import DEFAULT_ALGORITHMS, VerificationPolicy
-from midil_common.auth.verifier import TokenVerifier
+from midil_common.auth.verifier import DEFAULT_FETCH_DEADLINE, TokenVerifier
 from midil_common.errors import InvalidIssuerError
 from midil_common.http.types import Timeout
 
@@ -46,6 +46,7 @@ def jwt_verifier(
     max_stale: float = 86400.0,
     timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
     accept_any_audience: bool = False,
+    fetch_deadline: float = DEFAULT_FETCH_DEADLINE,
 ) -> TokenVerifier:
     """The core of ``JWTAuthorizer``: the policy, the JWKS cache and the verifier (no I/O)."""
     policy = VerificationPolicy.build(
@@ -65,6 +66,7 @@ def jwt_verifier(
         cache=JWKSCache(ttl=cache_ttl, cooldown=cooldown, max_stale=max_stale),
         token_cache_size=token_cache_size,
         timeout=timeout,
+        fetch_deadline=fetch_deadline,
     )
 
 
@@ -81,6 +83,7 @@ def cognito_verifier(
     algorithms: Iterable[str] = ("RS256",),
     token_cache_size: int = 0,
     timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
+    fetch_deadline: float = DEFAULT_FETCH_DEADLINE,
 ) -> tuple[TokenVerifier, CognitoRules]:
     """The core of ``CognitoJWTAuthorizer`` and its Cognito rules.
 
@@ -101,6 +104,7 @@ def cognito_verifier(
         token_cache_size=token_cache_size,
         extra_check=lambda claims: check_cognito_claims(claims, rules),
         timeout=timeout,
+        fetch_deadline=fetch_deadline,
     )
     return verifier, rules
 

@@ -4,12 +4,21 @@ A shell calls :meth:`TokenVerifier.check`; it returns the claims, or a :class:`F
 the key set must be fetched first. The shell then takes its lock, re-checks with
 :meth:`TokenVerifier.needs_fetch`, drives a :class:`RefreshRound` (send each request it yields,
 feed back the response or the ``TransportError``) and calls ``check(..., allow_fetch=False)``.
+
+A key fetch has a total deadline (``fetch_deadline``, 5 s by default), not only per-read timeouts:
+the shell computes it with :meth:`TokenVerifier.fetch_deadline_at` when a caller starts needing
+keys, the round stamps it on every request it yields (``Request.deadline``, which the transports
+enforce), and a caller that waits for another caller's fetch waits at most until its own deadline
+(then :meth:`TokenVerifier.wait_timed_out` is the error). A caller whose :class:`Fetch` is
+``servable`` does not wait at all for a fetch already in flight: the cached key serves it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from midil_common.auth.claims import TokenClaims
@@ -30,12 +39,16 @@ from midil_common.auth.policy import VerificationPolicy, check_header, validate_
 from midil_common.auth.policy import verify_signature as _verify_signature
 from midil_common.auth.token_cache import VerifiedTokenCache
 from midil_common.errors import ConfigError, JWKSFetchError, TransportError
+from midil_common.errors import TimeoutError as TransportTimeoutError
 from midil_common.http.types import Request, Response, Timeout
 from midil_common.http.urls import url_host
 
-__all__ = ["RefreshRound", "TokenVerifier"]
+__all__ = ["DEFAULT_FETCH_DEADLINE", "RefreshRound", "TokenVerifier"]
 
 logger = logging.getLogger("midil.auth")
+
+DEFAULT_FETCH_DEADLINE = 5.0
+"""Seconds a whole key fetch (discovery and key set) may take, however slowly bytes arrive."""
 
 
 class TokenVerifier:
@@ -49,6 +62,8 @@ class TokenVerifier:
         token_cache_size: entries of the verified-token LRU (0: off).
         extra_check: a further check on verified claims (the Cognito rules, say).
         timeout, max_jwks_size: limits of discovery and JWKS requests.
+        fetch_deadline: seconds a whole fetch round may take (discovery and key set, retries
+            included), and the longest a caller waits for a fetch another caller is running.
     """
 
     def __init__(
@@ -62,7 +77,17 @@ class TokenVerifier:
         extra_check: Callable[[TokenClaims], None] | None = None,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
         max_jwks_size: int = DEFAULT_MAX_JWKS_SIZE,
+        fetch_deadline: float = DEFAULT_FETCH_DEADLINE,
     ) -> None:
+        if (
+            type(fetch_deadline) not in (int, float)
+            or not math.isfinite(fetch_deadline)
+            or fetch_deadline <= 0
+        ):
+            raise ConfigError(
+                "fetch_deadline must be a positive number of seconds", variable="fetch_deadline"
+            )
+        self.fetch_deadline = float(fetch_deadline)
         self.policy = policy
         self.cache = cache if cache is not None else JWKSCache()
         self.jwks_url = None if jwks_url is None else check_fetch_url(jwks_url, "jwks_url")
@@ -137,9 +162,31 @@ class TokenVerifier:
         """Re-check under the shell's lock: is the fetch still wanted (no one else did it)?"""
         return isinstance(self.cache.lookup(wanted.kid, wanted.alg, now), Fetch)
 
-    def refresh(self, wanted: Fetch | None, now: float, *, force: bool = False) -> RefreshRound:
-        """Start a fetch round (discovery if needed, then the key set)."""
-        return RefreshRound(self, wanted, force=force)
+    def fetch_deadline_at(self, mono: float) -> float:
+        """The ``time.monotonic()`` instant by which a fetch wanted at ``mono`` must be over."""
+        return mono + self.fetch_deadline
+
+    def wait_timed_out(self) -> JWKSFetchError:
+        """The error of a caller whose deadline passed while another caller's fetch ran."""
+        return JWKSFetchError(
+            "the issuer's keys are unavailable: no key set fetch finished within the fetch "
+            f"deadline ({self.fetch_deadline:g} s)"
+        )
+
+    def refresh(
+        self,
+        wanted: Fetch | None,
+        now: float,
+        *,
+        force: bool = False,
+        deadline: float | None = None,
+    ) -> RefreshRound:
+        """Start a fetch round (discovery if needed, then the key set).
+
+        ``deadline`` (a ``time.monotonic()`` instant, from :meth:`fetch_deadline_at`) goes on
+        every request of the round.
+        """
+        return RefreshRound(self, wanted, force=force, deadline=deadline)
 
 
 class RefreshRound:
@@ -147,10 +194,20 @@ class RefreshRound:
 
     Drive it with ``while (request := round.next_request()) is not None``: sleep ``round.delay``,
     send, then :meth:`on_response` or :meth:`on_error`. ``round.error`` holds the failure, if any.
+    Every request carries ``round.deadline``; a shell that can abandon the round when the deadline
+    passes (a cancelled task) reports it with :meth:`expire`.
     """
 
-    def __init__(self, verifier: TokenVerifier, wanted: Fetch | None, *, force: bool) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        wanted: Fetch | None,
+        *,
+        force: bool,
+        deadline: float | None = None,
+    ) -> None:
         self._verifier = verifier
+        self.deadline = deadline
         self._wanted = wanted
         self._force = force
         self._attempt = 0
@@ -174,7 +231,10 @@ class RefreshRound:
         if self._request is None:
             url, _ = self._url()
             v = self._verifier
-            self._request = fetch_request(url, timeout=v.timeout, max_size=v.max_jwks_size)
+            request = fetch_request(url, timeout=v.timeout, max_size=v.max_jwks_size)
+            if self.deadline is not None:
+                request = replace(request, deadline=self.deadline)
+            self._request = request
             self._attempt = 0
             self.delay = 0.0
         self._attempt += 1
@@ -203,14 +263,34 @@ class RefreshRound:
         self.done = True
 
     def on_error(self, error: TransportError, now: float) -> None:
-        """Feed back the transport error of the request last returned."""
-        delay = retry_delay(error, self._attempt)
+        """Feed back the transport error of the request last returned.
+
+        A connection error gets one quick retry, unless the round's deadline has passed.
+        """
+        past_deadline = isinstance(error, TransportTimeoutError) and error.phase == "deadline"
+        delay = None if past_deadline else retry_delay(error, self._attempt)
         if delay is not None:
             self.delay = delay
             return
+        self._fail(JWKSFetchError(f"cannot fetch the {self._what()}: {error}"), now)
+
+    def expire(self, now: float) -> None:
+        """The deadline passed before the round was over (the shell abandoned it)."""
+        if self.done:
+            return
+        deadline = self._verifier.fetch_deadline
+        self._fail(
+            JWKSFetchError(
+                f"cannot fetch the {self._what()}: no complete answer within the fetch "
+                f"deadline ({deadline:g} s)"
+            ),
+            now,
+        )
+
+    def _what(self) -> str:
         url, is_discovery = self._url()
         what = "discovery document" if is_discovery else "key set"
-        self._fail(JWKSFetchError(f"cannot fetch the {what} from {url_host(url)}: {error}"), now)
+        return f"{what} from {url_host(url)}"
 
     def _fail(self, error: JWKSFetchError, now: float) -> None:
         logger.warning(

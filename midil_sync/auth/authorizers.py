@@ -3,7 +3,10 @@
 
 Every decision is the core's (:class:`~midil_common.auth.TokenVerifier`); this shell sends the
 discovery and JWKS requests over the internal requests transport and holds one
-``threading.Lock`` so that concurrent threads needing keys share a single fetch.
+``threading.Lock`` so that concurrent threads needing keys share a single fetch. A thread whose
+cached key may still serve (the core's ``Fetch.servable``) only tries the lock and, when another
+thread is refreshing, verifies with that key at once; a thread with no usable key waits for the
+lock at most until its fetch deadline.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from midil_common.auth.jws import DEFAULT_MAX_TOKEN_SIZE
 from midil_common.auth.policy import DEFAULT_ALGORITHMS
 from midil_common.auth.presets import cognito_verifier, jwt_verifier, pick_by_issuer
 from midil_common.auth.settings import cognito_kwargs, jwt_kwargs
-from midil_common.auth.verifier import RefreshRound, TokenVerifier
+from midil_common.auth.verifier import DEFAULT_FETCH_DEADLINE, RefreshRound, TokenVerifier
 from midil_common.errors import JWKSFetchError, TransportError
 from midil_common.http.types import Timeout
 from midil_common.settings import AuthSettings
@@ -73,16 +76,32 @@ class _Shell:
 
     def hydrate(self) -> None:
         """Fetch discovery and keys now (at start-up); raises ``JWKSFetchError`` on failure."""
-        with self._lock:
-            error = self._drive(self._core.refresh(None, time.time(), force=True))
+        core = self._core
+        deadline = core.fetch_deadline_at(time.monotonic())
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise core.wait_timed_out()
+        try:
+            error = self._drive(core.refresh(None, time.time(), force=True, deadline=deadline))
+        finally:
+            self._lock.release()
         if error is not None:
             raise error
 
     def _fetch(self, wanted: Fetch) -> None:
-        with self._lock:
+        core = self._core
+        deadline = core.fetch_deadline_at(time.monotonic())
+        if wanted.servable:
+            # A cached key may serve: never wait for a refresh another thread is running.
+            if not self._lock.acquire(blocking=False):
+                return
+        elif not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise core.wait_timed_out()
+        try:
             # Another thread may have fetched while this one waited for the lock.
-            if self._core.needs_fetch(wanted, time.time()):
-                self._drive(self._core.refresh(wanted, time.time()))
+            if core.needs_fetch(wanted, time.time()):
+                self._drive(core.refresh(wanted, time.time(), deadline=deadline))
+        finally:
+            self._lock.release()
 
     def _drive(self, round: RefreshRound) -> JWKSFetchError | None:
         while (request := round.next_request()) is not None:
@@ -136,7 +155,10 @@ class JWTAuthorizer(_Shell):
         cooldown: after a refetch that did not bring an unknown ``kid``, unknown kids are refused
             without fetching for this long.
         max_stale: how long cached keys keep serving while the issuer is unreachable.
-        timeout: timeouts of discovery and JWKS requests.
+        timeout: timeouts of discovery and JWKS requests (each read, connect, ...).
+        fetch_deadline: seconds a whole key fetch (discovery and key set) may take however slowly
+            the issuer answers, and the longest a caller with no usable key waits for a fetch
+            another caller is running; callers whose cached keys may still serve never wait.
         accept_any_audience: accept tokens whatever their ``aud`` names, for an issuer whose
             tokens carry audiences this service does not check (off by default; cannot be
             combined with ``audience``). Prefer passing the ``audience`` the issuer mints.
@@ -160,6 +182,7 @@ class JWTAuthorizer(_Shell):
         max_stale: float = 86400.0,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
         accept_any_audience: bool = False,
+        fetch_deadline: float = DEFAULT_FETCH_DEADLINE,
     ) -> None:
         self._core = jwt_verifier(
             issuer,
@@ -177,6 +200,7 @@ class JWTAuthorizer(_Shell):
             max_stale=max_stale,
             timeout=timeout,
             accept_any_audience=accept_any_audience,
+            fetch_deadline=fetch_deadline,
         )
         self._start_shell()
 
@@ -197,6 +221,7 @@ class CognitoJWTAuthorizer(_Shell):
     ``token_use`` must be the configured one; access tokens have their ``client_id`` checked
     against ``client_ids``, id tokens their ``aud`` (so ``token_use="id"`` requires
     ``client_ids``: ``ConfigError`` without them); ``groups`` requires one of the groups.
+    ``timeout`` and ``fetch_deadline`` bound key fetches as for :class:`JWTAuthorizer`.
     """
 
     def __init__(
@@ -213,6 +238,7 @@ class CognitoJWTAuthorizer(_Shell):
         algorithms: Sequence[str] = ("RS256",),
         token_cache_size: int = 0,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
+        fetch_deadline: float = DEFAULT_FETCH_DEADLINE,
     ) -> None:
         self._core, self.rules = cognito_verifier(
             user_pool_id,
@@ -226,6 +252,7 @@ class CognitoJWTAuthorizer(_Shell):
             algorithms=algorithms,
             token_cache_size=token_cache_size,
             timeout=timeout,
+            fetch_deadline=fetch_deadline,
         )
         self._start_shell()
 
