@@ -370,3 +370,27 @@ def test_waiting_for_another_fetch_has_a_clear_error(local_issuer: LocalIssuer) 
     error = verifier.wait_timed_out()
     assert isinstance(error, JWKSFetchError)
     assert "3" in str(error) and "deadline" in str(error)
+
+
+def test_async_fetches_work_across_consecutive_event_loops(
+    local_issuer_factory: Any,
+) -> None:
+    import midil_async
+
+    issuer = local_issuer_factory(audience=AUD, jwks_max_age=None)
+    # cache_ttl=0: every verification on every loop refreshes (a task on that loop).
+    authorizer = midil_async.JWTAuthorizer(
+        issuer.url, audience=AUD, cache_ttl=0, fetch_deadline=DEADLINE
+    )
+
+    async def use(sub: str) -> list[str]:
+        results = await asyncio.gather(*(authorizer.verify(issuer.mint(sub=sub)) for _ in range(5)))
+        return [claims.sub for claims in results]
+
+    try:
+        for i in range(3):
+            assert asyncio.run(use(f"loop{i}")) == [f"loop{i}"] * 5
+        assert issuer.request_count("jwks") >= 3
+        asyncio.run(authorizer.hydrate())
+    finally:
+        asyncio.run(authorizer.aclose())
