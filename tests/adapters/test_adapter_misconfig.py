@@ -40,9 +40,12 @@ def test_django_without_an_issuer_fails_at_middleware_loading() -> None:
 
 
 def test_django_with_a_wrong_authorizer_names_the_setting() -> None:
-    with override_settings(MIDIL={"AUTHORIZER": midil_async.JWTAuthorizer("https://i.example")}):
-        with pytest.raises(ConfigError, match=r"MIDIL\['AUTHORIZER'\].*midil_sync"):
-            AuthMiddleware(ok)
+    wrong = midil_async.JWTAuthorizer("https://i.example")
+    with (
+        override_settings(MIDIL={"AUTHORIZER": wrong}),
+        pytest.raises(ConfigError, match=r"MIDIL\['AUTHORIZER'\].*midil_sync"),
+    ):
+        AuthMiddleware(ok)
 
 
 def test_django_misconfigured_at_request_time_answers_500_and_logs_once(
@@ -66,7 +69,7 @@ def test_flask_init_app_without_an_issuer_fails_naming_the_setting() -> None:
 
 
 def test_flask_with_an_async_authorizer_fails_at_init_app() -> None:
-    with pytest.raises(ConfigError, match="authorizer.*midil_sync"):
+    with pytest.raises(ConfigError, match=r"authorizer.*midil_sync"):
         MidilAuth(Flask("x"), authorizer=midil_async.JWTAuthorizer("https://i.example"))
 
 
