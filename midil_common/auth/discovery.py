@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_JWKS_SIZE",
     "DiscoveryDocument",
     "check_fetch_url",
+    "check_issuer_url",
     "discovery_url",
     "fetch_request",
     "is_loopback_url",
@@ -95,6 +96,25 @@ def check_fetch_url(url: str, what: str = "JWKS URL") -> str:
     )
 
 
+def check_issuer_url(issuer: str) -> str:
+    """``issuer`` if its discovery document can be fetched, else a ``ConfigError`` naming the
+    ``issuer`` argument, its value and the fix (without ``jwks_url``, keys are found through
+    ``{issuer}/.well-known/openid-configuration``, so the issuer must be an https URL)."""
+    try:
+        check_fetch_url(discovery_url(issuer), "issuer")
+    except ConfigError as exc:
+        shown = repr(issuer[:80])
+        host_part = issuer.split("://", 1)[-1].strip("/") or "issuer.example"
+        example = f"https://{host_part}"
+        raise ConfigError(
+            f"issuer {shown} cannot be used to find the keys ({exc}); give the issuer exactly as "
+            f"its tokens' iss claim has it, an https URL such as {example[:80]!r}, or pass "
+            "jwks_url=",
+            variable="issuer",
+        ) from None
+    return issuer
+
+
 def fetch_request(
     url: str,
     *,
@@ -139,7 +159,15 @@ def parse_discovery(response: Response, expected_issuer: str) -> DiscoveryDocume
             f"the discovery document at {url_host(response.url)} is not valid"
         ) from None
     if doc.issuer != expected_issuer:
-        raise JWKSFetchError("the discovery document names another issuer")
+        hint = (
+            " (they differ only by a trailing '/': tokens carry the document's value, so use it)"
+            if doc.issuer.rstrip("/") == expected_issuer.rstrip("/")
+            else ""
+        )
+        raise JWKSFetchError(
+            f"the discovery document names another issuer: expected {expected_issuer[:200]!r} "
+            f"(the issuer argument), the document says {doc.issuer[:200]!r}{hint}"
+        )
     if not doc.jwks_uri:
         raise JWKSFetchError("the discovery document has no jwks_uri")
     try:

@@ -120,6 +120,36 @@ class ParsedToken(NamedTuple):
 def parse_token(token: Any, max_size: int = DEFAULT_MAX_TOKEN_SIZE) -> ParsedToken:
     """Split ``token`` into header, payload and signature, checking structure and size first.
 
+    A refusal names the common mistake when it sees one (an ``Authorization`` header's
+    ``Bearer `` scheme left on, surrounding whitespace), never the token itself.
+    """
+    try:
+        return _parse_token(token, max_size)
+    except MalformedTokenError as exc:
+        hint = _mistake(token)
+        if not hint:
+            raise
+        raise MalformedTokenError(f"{exc}: {hint}") from None
+
+
+def _mistake(token: Any) -> str:
+    """The usual mistake behind a malformed ``token``, as a fix to suggest; "" when none is seen."""
+    if isinstance(token, (bytes, bytearray)):
+        token = bytes(token).decode("latin-1")
+    if not isinstance(token, str):
+        return ""
+    if token[:7].lower() == "bearer ":
+        return "pass the token alone, without the 'Bearer ' of the Authorization header"
+    if token != token.strip():
+        return "it has leading or trailing whitespace; strip it"
+    if token.count(".") == 4:
+        return "it has five segments, an encrypted JWE, which is not supported"
+    return ""
+
+
+def _parse_token(token: Any, max_size: int) -> ParsedToken:
+    """Split ``token`` into header, payload and signature, checking structure and size first.
+
     Raises ``MalformedTokenError`` for anything that is not three base64url segments within
     ``max_size`` characters with a JSON-object header, and ``InvalidClaimError`` for a header
     whose ``alg`` or ``kid`` is not a string. The returned ``header`` dict is shared: read only.

@@ -26,6 +26,7 @@ from midil_common.auth.discovery import (
     DEFAULT_FETCH_TIMEOUT,
     DEFAULT_MAX_JWKS_SIZE,
     check_fetch_url,
+    check_issuer_url,
     discovery_url,
     fetch_request,
     parse_discovery,
@@ -92,7 +93,8 @@ class TokenVerifier:
         self.cache = cache if cache is not None else JWKSCache()
         self.jwks_url = None if jwks_url is None else check_fetch_url(jwks_url, "jwks_url")
         if jwks is None:
-            check_fetch_url(discovery_url(policy.issuer) if jwks_url is None else jwks_url)
+            if jwks_url is None:
+                check_issuer_url(policy.issuer)
         else:
             try:
                 keys = KeySet.from_jwks(jwks)
@@ -257,7 +259,10 @@ class RefreshRound:
             return
         v.cache.fetched(keys, now, max_age=max_age, wanted=self._wanted)
         logger.info(
-            "fetched the key set",
+            "fetched the key set of issuer %s: %d keys (%d refused)",
+            v.issuer,
+            len(keys),
+            keys.refused,
             extra={"issuer": v.issuer, "keys": len(keys), "refused_keys": keys.refused},
         )
         self.done = True
@@ -294,7 +299,10 @@ class RefreshRound:
 
     def _fail(self, error: JWKSFetchError, now: float) -> None:
         logger.warning(
-            "key set fetch failed", extra={"issuer": self._verifier.issuer, "reason": str(error)}
+            "key set fetch for issuer %s failed: %s",
+            self._verifier.issuer,
+            error,
+            extra={"issuer": self._verifier.issuer, "reason": str(error)},
         )
         self._verifier.cache.fetch_failed(str(error), now)
         self.error = error
