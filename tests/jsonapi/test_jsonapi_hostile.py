@@ -137,10 +137,11 @@ def test_error_objects_are_capped() -> None:
 
 
 def test_a_huge_query_string_takes_bounded_time() -> None:
-    text = "&".join(f"x{i}[a][b]=1" for i in range(100_000)) + "&" + "include=" + "a," * 100_000
+    paths = ",".join(f"r{i}" for i in range(100_000))
+    text = "&".join(f"x{i}[a][b]=1" for i in range(100_000)) + "&include=" + paths
     with within(5.0):
         exc = query_error(text)
-    assert exc.errors
+    assert [e.source.parameter for e in exc.errors] == ["include"]  # type: ignore[union-attr]
 
 
 # ------------------------------------------------------------------------------ query: echoes
