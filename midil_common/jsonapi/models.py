@@ -210,6 +210,8 @@ Links = dict[str, LinkValue]
 class ErrorSource(_Object):
     """Where an error came from: a JSON ``pointer`` into the request, a query ``parameter`` or a ``header``."""
 
+    _rule = "source"
+
     pointer: JsonPointer | MISSING = MISSING
     parameter: str | MISSING = MISSING
     header: str | MISSING = MISSING

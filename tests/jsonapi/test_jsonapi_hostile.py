@@ -25,7 +25,11 @@ from midil_common.jsonapi import (
     CreateDocument,
     Document,
     ErrorObject,
+    ErrorSource,
+    JSONAPIObject,
     Link,
+    Relationship,
+    ResourceIdentifier,
     ResourceObject,
     compound_document,
     error_document,
@@ -406,6 +410,26 @@ def test_cyclic_objects_are_invalid_documents(context: Any) -> None:
     attributes["loop"] = attributes
     with pytest.raises(InvalidDocumentError):
         resource("t", 1, attributes=attributes)
+
+
+def test_standalone_objects_apply_the_same_limits() -> None:
+    cyclic: dict[str, Any] = {}
+    cyclic["c"] = cyclic
+    # Each object is level 1 here: its meta at 2, so meta values may nest MAX_DEPTH - 2 levels.
+    for model, body in (
+        (ResourceObject, {"type": "t", "id": "1", "meta": {}}),
+        (ResourceIdentifier, {"type": "t", "id": "1", "meta": {}}),
+        (Relationship, {"meta": {}}),
+        (Link, {"href": "https://x.example", "meta": {}}),
+        (ErrorObject, {"status": "400", "meta": {}}),
+        (JSONAPIObject, {"version": "1.1", "meta": {}}),
+    ):
+        model.model_validate({**body, "meta": {"v": nested_dicts(MAX_DEPTH - 2)}})
+        for bad in (nested_dicts(MAX_DEPTH - 1), cyclic, [math.nan]):
+            with pytest.raises(InvalidDocumentError):
+                model.model_validate({**body, "meta": {"v": bad}})
+    with pytest.raises(InvalidDocumentError):
+        ErrorSource.model_validate({"pointer": "/a", "@x": cyclic})
 
 
 @pytest.mark.parametrize("context", CONTEXTS)
