@@ -41,6 +41,7 @@ MAX_QUERY_ITEMS = 100
 MAX_ERRORS = 100
 MORE_ERRORS = f"more problems were found than are listed (at most {MAX_ERRORS} error objects)"
 
+#: The details of the problems ``value_problem`` reports (error objects point at the member).
 TOO_DEEP = f"is nested deeper than {MAX_DEPTH} levels"
 CYCLE = "contains itself (a cyclic reference), which JSON cannot write"
 NOT_FINITE = (
