@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PACKAGES := midil_common midil_sync midil_async
 
-.PHONY: test lint typecheck pytest demo bench clean
+.PHONY: test lint typecheck pytest demo bench clean unasync
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ $(VENV)/.bench-installed: pyproject.toml setup.cfg | $(PY)
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/unasync.py --check
+
+# The sync shell's modules that are generated from their async twins (DESIGN rule 8).
+unasync: $(VENV)/.test-installed
+	$(PY) scripts/unasync.py
 
 typecheck: $(VENV)/.test-installed
 	$(VENV)/bin/mypy --strict $(PACKAGES)

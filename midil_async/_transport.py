@@ -31,9 +31,12 @@ from midil_common.http.urls import check_url, url_host
 _T = TypeVar("_T")
 builtins_timeout = builtins.TimeoutError
 
-__all__ = ["Transport", "aiter_capped", "response_headers"]
+__all__ = ["RawResponse", "Transport", "aiter_capped", "head_of", "response_headers"]
 
 _CHUNK = 64 * 1024
+
+RawResponse = httpx.Response
+"""The library's response with its body unread, as :meth:`Transport.open` returns it."""
 
 
 class Transport:
@@ -255,3 +258,8 @@ async def _within(request: Request, work: Awaitable[_T]) -> _T:
         return await asyncio.wait_for(work, left)
     except asyncio.TimeoutError:
         raise TimeoutError(f"deadline reached waiting for {host}", phase="deadline") from None
+
+
+def head_of(request: Request, raw: RawResponse) -> Response:
+    """The status and headers of ``raw`` (body unread) as a core ``Response`` with an empty body."""
+    return Response(raw.status_code, response_headers(raw), b"", str(raw.url), request.method)

@@ -32,9 +32,12 @@ from midil_common.http.types import Headers, Request, Response
 from midil_common.http.urls import check_url, url_host
 from midil_sync import _deadline
 
-__all__ = ["Transport", "iter_capped", "response_headers"]
+__all__ = ["RawResponse", "Transport", "head_of", "iter_capped", "response_headers"]
 
 _CHUNK = 64 * 1024
+
+RawResponse = requests.Response
+"""The library's response with its body unread, as :meth:`Transport.open` returns it."""
 
 
 class _NoNetrc(requests.auth.AuthBase):
@@ -345,3 +348,8 @@ def _connection_error(host: str, exc: requests.exceptions.ConnectionError) -> Tr
     if _is_timeout(exc):
         return TimeoutError(f"read timeout from {host}", phase="read")
     return TransportError(f"connection to {host} failed")
+
+
+def head_of(request: Request, raw: RawResponse) -> Response:
+    """The status and headers of ``raw`` (body unread) as a core ``Response`` with an empty body."""
+    return Response(raw.status_code, response_headers(raw), b"", raw.url, request.method)

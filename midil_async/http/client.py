@@ -1,23 +1,20 @@
-"""``HttpClient``: outbound HTTP over httpx with the core's retries, redirects and auth.
+"""``HttpClient``: outbound HTTP with the core's retries, redirects and auth.
 
-The async twin of :mod:`midil_sync.http.client`: the same decisions from :mod:`midil_common.http`,
-with ``await`` added. The retry budget needs no lock here: ``Attempts.step`` runs without awaiting,
-so no other task can interleave with it on the event loop.
+Every decision comes from :mod:`midil_common.http` (``ClientConfig`` and ``Attempts``); this module
+sends, sleeps and locks. One source serves both shells: the async module is written by hand and
+the sync one generated from it by ``scripts/unasync.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-import httpx
-
-from midil_async._loop import LoopBound
-from midil_async._transport import Transport, aiter_capped, response_headers
+from midil_async._primitives import IS_ASYNC, Lock, StateLock, sleep
+from midil_async._transport import RawResponse, Transport, aiter_capped, head_of
 from midil_common.errors import TransportError
 from midil_common.http.body import FilesInput
 from midil_common.http.hooks import HeaderHook
@@ -51,12 +48,13 @@ DEFAULT_RETRY = RetryPolicy()
 class StreamingResponse:
     """A response whose body is read in chunks with :meth:`aiter_bytes` (from ``HttpClient.stream``)."""
 
-    def __init__(self, raw: httpx.Response, request: Request) -> None:
+    def __init__(self, raw: RawResponse, request: Request) -> None:
+        head = head_of(request, raw)
         self._raw = raw
         self._request = request
-        self.status_code: int = raw.status_code
-        self.headers = response_headers(raw)
-        self.url: str = str(raw.url)
+        self.status_code: int = head.status_code
+        self.headers = head.headers
+        self.url: str = head.url
         self.method = request.method
 
     async def aiter_bytes(self, chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:
@@ -99,8 +97,12 @@ class HttpClient:
 
     Args:
         base_url: prefix for relative URLs (its path is kept: ``/v1`` + ``users`` is ``/v1/users``).
-        auth: an ``AuthProvider`` (async ``get_headers()``, ``invalidate()``); a 401 answer makes the client
-            invalidate it and repeat the request once.
+        auth: an ``AsyncAuthProvider`` (``get_headers()``, ``invalidate()``), or a
+            ``(user, password)`` tuple for HTTP Basic; a 401 answer makes the client invalidate it
+            and repeat the request once. Its headers go only to the origin of ``base_url`` and of
+            ``auth_origins``: an absolute URL on another host gets none.
+        auth_origins: more origins (``https://host[:port]``) that receive ``auth``'s headers; with
+            ``auth`` and no ``base_url`` it is required.
         headers: headers for every request.
         timeout: a :class:`Timeout`, seconds for every phase, or ``(connect, read)``.
         retry: the :class:`RetryPolicy`; None means a single attempt.
@@ -141,7 +143,7 @@ class HttpClient:
             provider = _StaticAuth(basic)
         elif auth is not None:
             provider = cast("AsyncAuthProvider", auth)
-            check_auth_provider(provider, coroutines=True)
+            check_auth_provider(provider, coroutines=IS_ASYNC)
         else:
             provider = None
         self._config = ClientConfig(
@@ -158,9 +160,10 @@ class HttpClient:
             auth_origins=auth_origins,
         )
         self._auth = provider
-        # A lock belongs to the loop it first waits in: one per loop.
-        self._auth_locks: LoopBound[asyncio.Lock] = LoopBound(asyncio.Lock)
+        self._auth_lock = Lock()
         self._budget = self._config.retry.new_budget()
+        # Around the retry budget, shared by every request of the client.
+        self._state_lock = StateLock()
         self._rng = random.Random()
         self._transport = Transport(
             verify=verify, cert=cert, proxy=proxy, pool_maxsize=pool_maxsize
@@ -246,9 +249,10 @@ class HttpClient:
             outcome, used = await self._attempt(
                 prepared, attempts.remaining(time.monotonic()), attempts.deadline
             )
-            step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
+            with self._state_lock:
+                step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Retry):
-                await asyncio.sleep(step.sleep)
+                await sleep(step.sleep)
             elif isinstance(step, Reauthenticate):
                 await self._invalidate(used)
             else:
@@ -461,14 +465,17 @@ class HttpClient:
             opened, used = await self._open(
                 prepared, attempts.remaining(time.monotonic()), attempts.deadline
             )
-            outcome = opened if isinstance(opened, TransportError) else _head(opened[0], opened[1])
-            step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
+            outcome = (
+                opened if isinstance(opened, TransportError) else head_of(opened[0], opened[1])
+            )
+            with self._state_lock:
+                step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Stop):
                 break
             if not isinstance(opened, TransportError):
                 await opened[1].aclose()
             if isinstance(step, Retry):
-                await asyncio.sleep(step.sleep)
+                await sleep(step.sleep)
             else:
                 await self._invalidate(used)
         if isinstance(opened, TransportError):
@@ -490,7 +497,7 @@ class HttpClient:
         if self._auth is None:
             return
         # Serialised so that requests refused together invalidate once (see the core function).
-        async with self._auth_locks.get():
+        async with self._auth_lock:
             if credentials_still_current(used, await self._auth.get_headers()):
                 await self._auth.invalidate()
 
@@ -524,7 +531,7 @@ class HttpClient:
 
     async def _open(
         self, prepared: PreparedRequest, remaining: float | None, deadline: float | None
-    ) -> tuple[tuple[Request, httpx.Response] | TransportError, dict[str, str] | None]:
+    ) -> tuple[tuple[Request, RawResponse] | TransportError, dict[str, str] | None]:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
         auth_headers = (
             await self._auth_headers()
@@ -540,7 +547,7 @@ class HttpClient:
             while True:
                 try:
                     nxt = self._config.next_hop(
-                        request, _head(request, raw), hops=hops, auth_headers=auth_headers
+                        request, head_of(request, raw), hops=hops, auth_headers=auth_headers
                     )
                 except BaseException:
                     await raw.aclose()  # too many redirects: the connection goes back to the pool
@@ -566,8 +573,3 @@ class HttpClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-def _head(request: Request, raw: httpx.Response) -> Response:
-    """The status and headers of a streamed response as a core ``Response`` with an empty body."""
-    return Response(raw.status_code, response_headers(raw), b"", str(raw.url), request.method)

@@ -1,20 +1,19 @@
-"""``HttpClient``: outbound HTTP over requests/urllib3 with the core's retries, redirects and auth.
+# Generated from midil_async/http/client.py by scripts/unasync.py: do not edit by hand.
+# Change the async module and run `make unasync`.
+"""``HttpClient``: outbound HTTP with the core's retries, redirects and auth.
 
-The client owns a pooled transport, a retry budget and a lock; everything it decides comes from
-:mod:`midil_common.http` (``ClientConfig`` and ``Attempts``), so the async twin in
-:mod:`midil_async.http.client` behaves the same line for line.
+Every decision comes from :mod:`midil_common.http` (``ClientConfig`` and ``Attempts``); this module
+sends, sleeps and locks. One source serves both shells: the async module is written by hand and
+the sync one generated from it by ``scripts/unasync.py``.
 """
 
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
-
-import requests
 
 from midil_common.errors import TransportError
 from midil_common.http.body import FilesInput
@@ -35,7 +34,8 @@ from midil_common.http.retry import (
 )
 from midil_common.http.types import HeadersInput, Request, Response, Timeout
 from midil_common.http.urls import ParamsInput
-from midil_sync._transport import Transport, iter_capped, response_headers
+from midil_sync._primitives import IS_ASYNC, Lock, StateLock, sleep
+from midil_sync._transport import RawResponse, Transport, head_of, iter_capped
 
 if TYPE_CHECKING:
     from midil_common.auth.protocols import AuthProvider
@@ -50,21 +50,23 @@ DEFAULT_RETRY = RetryPolicy()
 class StreamingResponse:
     """A response whose body is read in chunks with :meth:`iter_bytes` (from ``HttpClient.stream``)."""
 
-    def __init__(self, raw: requests.Response, request: Request) -> None:
+    def __init__(self, raw: RawResponse, request: Request) -> None:
+        head = head_of(request, raw)
         self._raw = raw
         self._request = request
-        self.status_code: int = raw.status_code
-        self.headers = response_headers(raw)
-        self.url: str = raw.url
+        self.status_code: int = head.status_code
+        self.headers = head.headers
+        self.url: str = head.url
         self.method = request.method
 
     def iter_bytes(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
         """Yield the body in chunks of at most ``chunk_size`` bytes (decoded, size-capped)."""
-        yield from iter_capped(self._raw, self._request, chunk_size)
+        for chunk in iter_capped(self._raw, self._request, chunk_size):
+            yield chunk
 
     def read(self) -> bytes:
         """The whole remaining body."""
-        return b"".join(self.iter_bytes())
+        return b"".join([chunk for chunk in self.iter_bytes()])
 
     def raise_for_status(self) -> StreamingResponse:
         """Raise the ``HTTPStatusError`` family for 4xx/5xx (the body stays unread)."""
@@ -97,10 +99,10 @@ class HttpClient:
 
     Args:
         base_url: prefix for relative URLs (its path is kept: ``/v1`` + ``users`` is ``/v1/users``).
-        auth: an ``AuthProvider`` (``get_headers()``, ``invalidate()``), or a ``(user, password)``
-            tuple for HTTP Basic; a 401 answer makes the client invalidate it and repeat the
-            request once. Its headers go only to the origin of
-            ``base_url`` and of ``auth_origins``: an absolute URL on another host gets none.
+        auth: an ``AuthProvider`` (``get_headers()``, ``invalidate()``), or a
+            ``(user, password)`` tuple for HTTP Basic; a 401 answer makes the client invalidate it
+            and repeat the request once. Its headers go only to the origin of ``base_url`` and of
+            ``auth_origins``: an absolute URL on another host gets none.
         auth_origins: more origins (``https://host[:port]``) that receive ``auth``'s headers; with
             ``auth`` and no ``base_url`` it is required.
         headers: headers for every request.
@@ -143,7 +145,7 @@ class HttpClient:
             provider = _StaticAuth(basic)
         elif auth is not None:
             provider = cast("AuthProvider", auth)
-            check_auth_provider(provider, coroutines=False)
+            check_auth_provider(provider, coroutines=IS_ASYNC)
         else:
             provider = None
         self._config = ClientConfig(
@@ -160,9 +162,10 @@ class HttpClient:
             auth_origins=auth_origins,
         )
         self._auth = provider
-        self._auth_lock = threading.Lock()
+        self._auth_lock = Lock()
         self._budget = self._config.retry.new_budget()
-        self._lock = threading.Lock()
+        # Around the retry budget, shared by every request of the client.
+        self._state_lock = StateLock()
         self._rng = random.Random()
         self._transport = Transport(
             verify=verify, cert=cert, proxy=proxy, pool_maxsize=pool_maxsize
@@ -248,10 +251,10 @@ class HttpClient:
             outcome, used = self._attempt(
                 prepared, attempts.remaining(time.monotonic()), attempts.deadline
             )
-            with self._lock:
+            with self._state_lock:
                 step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Retry):
-                time.sleep(step.sleep)
+                sleep(step.sleep)
             elif isinstance(step, Reauthenticate):
                 self._invalidate(used)
             else:
@@ -464,15 +467,17 @@ class HttpClient:
             opened, used = self._open(
                 prepared, attempts.remaining(time.monotonic()), attempts.deadline
             )
-            outcome = opened if isinstance(opened, TransportError) else _head(opened[0], opened[1])
-            with self._lock:
+            outcome = (
+                opened if isinstance(opened, TransportError) else head_of(opened[0], opened[1])
+            )
+            with self._state_lock:
                 step = attempts.step(outcome, now=time.monotonic(), rng=self._rng, wall=time.time())
             if isinstance(step, Stop):
                 break
             if not isinstance(opened, TransportError):
                 opened[1].close()
             if isinstance(step, Retry):
-                time.sleep(step.sleep)
+                sleep(step.sleep)
             else:
                 self._invalidate(used)
         if isinstance(opened, TransportError):
@@ -528,7 +533,7 @@ class HttpClient:
 
     def _open(
         self, prepared: PreparedRequest, remaining: float | None, deadline: float | None
-    ) -> tuple[tuple[Request, requests.Response] | TransportError, dict[str, str] | None]:
+    ) -> tuple[tuple[Request, RawResponse] | TransportError, dict[str, str] | None]:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
         auth_headers = (
             self._auth_headers()
@@ -544,7 +549,7 @@ class HttpClient:
             while True:
                 try:
                     nxt = self._config.next_hop(
-                        request, _head(request, raw), hops=hops, auth_headers=auth_headers
+                        request, head_of(request, raw), hops=hops, auth_headers=auth_headers
                     )
                 except BaseException:
                     raw.close()  # too many redirects: the connection goes back to the pool
@@ -570,8 +575,3 @@ class HttpClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _head(request: Request, raw: requests.Response) -> Response:
-    """The status and headers of a streamed response as a core ``Response`` with an empty body."""
-    return Response(raw.status_code, response_headers(raw), b"", raw.url, request.method)
