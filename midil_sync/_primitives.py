@@ -52,16 +52,23 @@ def StateLock() -> threading.Lock:
 
 
 class SingleFlight:
-    """Runs one piece of work at a time; callers that find it running wait for it (or skip it)."""
+    """Runs one piece of work at a time; callers that find it running wait for it (or skip it).
 
-    __slots__ = ("_lock",)
+    Like the event-loop twin, a run's error reaches the callers that waited for it, so a failing
+    dependency gets one request from a crowd of callers, not one each.
+    """
+
+    __slots__ = ("_cond", "_error", "_finished", "_running")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._cond = threading.Condition(threading.Lock())
+        self._running = False
+        self._finished = 0
+        self._error: BaseException | None = None
 
     def busy(self) -> bool:
         """True while a run is in flight."""
-        return self._lock.locked()
+        return self._running
 
     def run(
         self,
@@ -72,18 +79,32 @@ class SingleFlight:
     ) -> T | None:
         """Run ``work`` unless a run is in flight: then wait for that run to end (at most until
         ``deadline``, a ``time.monotonic()`` instant, else :class:`DeadlineExceeded`) and run, or
-        return None at once when ``skip_if_busy``."""
-        if skip_if_busy:
-            if not self._lock.acquire(blocking=False):
-                return None
-        elif deadline is None:
-            self._lock.acquire()
-        elif not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise DeadlineExceeded
+        return None at once when ``skip_if_busy``. A run's error reaches its waiters."""
+        with self._cond:
+            while self._running:
+                if skip_if_busy:
+                    return None
+                awaited = self._finished
+                while self._running and self._finished == awaited:
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise DeadlineExceeded
+                    self._cond.wait(left)
+                if self._finished == awaited + 1 and self._error is not None:
+                    raise self._error
+            self._running = True
+        error: BaseException | None = None
         try:
             return work()
+        except BaseException as exc:
+            error = exc
+            raise
         finally:
-            self._lock.release()
+            with self._cond:
+                self._running = False
+                self._finished += 1
+                self._error = error
+                self._cond.notify_all()
 
 
 class LoopBound(Generic[T]):

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FILES = [
     "http/client.py",
-    # "http/providers.py",
+    "http/providers.py",
     # "auth/authorizers.py",
 ]
 """Modules under ``midil_async/`` whose twins under ``midil_sync/`` are generated."""
@@ -55,6 +55,7 @@ PHRASES = {
     "coroutines ": "",
     "coroutine ": "",
     "concurrent tasks": "concurrent threads",
+    "Concurrent tasks": "Concurrent threads",
     "tasks asking": "threads asking",
     "per event loop": "per client",
     "this event loop": "this client",

@@ -1,20 +1,19 @@
 """Credentials for outbound requests: OAuth client credentials, Cognito, static tokens, API keys.
 
-The async twins of :mod:`midil_sync.http.providers`. Each satisfies
-:class:`midil_common.auth.protocols.AsyncAuthProvider` (coroutines ``get_headers()`` and
-``invalidate()``), so ``HttpClient(auth=...)`` takes any of them, or a user's own. Single-flight uses a
-shared future instead of a lock: the first task to need a token starts the fetch and every other task
-awaits the same future, so no lock is held across an ``await``.
+Each provider satisfies :class:`midil_common.auth.protocols.AsyncAuthProvider` (``get_headers()``
+and ``invalidate()``), so ``HttpClient(auth=...)`` takes any of them, or a user's
+own. Concurrent callers share one token request (a ``SingleFlight`` of the shell's primitives).
+One source serves both shells: the sync module is generated from this one by ``scripts/unasync.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from midil_async._primitives import SingleFlight, StateLock
 from midil_async.http.client import HttpClient
 from midil_common.auth.oauth import (
     MAX_TOKEN_RESPONSE_SIZE,
@@ -49,7 +48,7 @@ class ClientCredentialsProvider:
     """Service-to-service tokens from an OAuth 2.0 token endpoint (``client_credentials`` grant).
 
     The first token is fetched on first use and cached; it is refreshed ``min(60 s, 10 %)`` of its
-    lifetime before it expires (or ``refresh_leeway`` seconds when given). Any number of tasks
+    lifetime before it expires (or ``refresh_leeway`` seconds when given). Concurrent tasks
     asking at once cause one token request. Endpoint errors raise ``TokenRequestError`` carrying the
     OAuth ``error`` and ``error_description``, never the secret. ``clock`` (Unix time) is injectable
     for tests.
@@ -81,7 +80,8 @@ class ClientCredentialsProvider:
         )
         self._cache = TokenCache(refresh_leeway=refresh_leeway)
         self._clock = clock
-        self._inflight: asyncio.Future[AccessToken] | None = None
+        self._flight = SingleFlight()
+        self._state_lock = StateLock()  # around the cache: a fetch stores while others invalidate
         self._http = HttpClient(
             timeout=timeout,
             retry=retry,
@@ -118,20 +118,14 @@ class ClientCredentialsProvider:
         token = self._cache.current(self._clock())
         if token is not None:
             return token
-        inflight = self._inflight
-        if inflight is not None and inflight.get_loop() is not asyncio.get_running_loop():
-            inflight = None  # left by a loop that ended mid-fetch: this loop fetches anew
-        if inflight is None:
-            inflight = self._inflight = asyncio.ensure_future(self._fetch())
-            inflight.add_done_callback(self._fetch_done)
-        # Shielded: a caller that is cancelled does not cancel the fetch the others wait for.
-        return await asyncio.shield(inflight)
+        fetched = await self._flight.run(self._fetch_unless_fresh)
+        assert fetched is not None
+        return fetched
 
-    def _fetch_done(self, future: asyncio.Future[AccessToken]) -> None:
-        if self._inflight is future:
-            self._inflight = None
-        if not future.cancelled():
-            future.exception()  # retrieved here so an error nobody awaits is not reported as lost
+    async def _fetch_unless_fresh(self) -> AccessToken:
+        # Re-checked inside the flight: the run this caller waited for may have fetched already.
+        token = self._cache.current(self._clock())
+        return token if token is not None else await self._fetch()
 
     async def get_headers(self) -> dict[str, str]:
         """``{"Authorization": "Bearer ..."}`` with a valid token."""
@@ -139,7 +133,8 @@ class ClientCredentialsProvider:
 
     async def invalidate(self) -> None:
         """Forget the cached token, so the next request fetches a new one."""
-        self._cache.invalidate()
+        with self._state_lock:
+            self._cache.invalidate()
 
     async def _fetch(self) -> AccessToken:
         credentials = self._credentials
@@ -156,7 +151,8 @@ class ClientCredentialsProvider:
             ) from exc
         now = self._clock()
         token = parse_token_response(response, now=now, redact=credentials.secret_forms())
-        self._cache.store(token, now)
+        with self._state_lock:
+            self._cache.store(token, now)
         logger.debug(
             "fetched a token for %s",
             credentials.describe(),

@@ -1,13 +1,16 @@
+# Generated from midil_async/http/providers.py by scripts/unasync.py: do not edit by hand.
+# Change the async module and run `make unasync`.
 """Credentials for outbound requests: OAuth client credentials, Cognito, static tokens, API keys.
 
-Each provider satisfies :class:`midil_common.auth.protocols.AuthProvider` (``get_headers()``,
-``invalidate()``), so ``HttpClient(auth=...)`` takes any of them, or a user's own.
+Each provider satisfies :class:`midil_common.auth.protocols.AuthProvider` (``get_headers()``
+and ``invalidate()``), so ``HttpClient(auth=...)`` takes any of them, or a user's
+own. Concurrent callers share one token request (a ``SingleFlight`` of the shell's primitives).
+One source serves both shells: the sync module is generated from this one by ``scripts/unasync.py``.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -27,6 +30,7 @@ from midil_common.auth.tokens import AccessToken
 from midil_common.errors import ConfigError, TokenRequestError, TransportError
 from midil_common.http.prepare import TimeoutInput
 from midil_common.http.retry import RetryPolicy
+from midil_sync._primitives import SingleFlight, StateLock
 from midil_sync.http.client import HttpClient
 
 if TYPE_CHECKING:
@@ -46,7 +50,7 @@ class ClientCredentialsProvider:
     """Service-to-service tokens from an OAuth 2.0 token endpoint (``client_credentials`` grant).
 
     The first token is fetched on first use and cached; it is refreshed ``min(60 s, 10 %)`` of its
-    lifetime before it expires (or ``refresh_leeway`` seconds when given). Any number of threads
+    lifetime before it expires (or ``refresh_leeway`` seconds when given). Concurrent threads
     asking at once cause one token request. Endpoint errors raise ``TokenRequestError`` carrying the
     OAuth ``error`` and ``error_description``, never the secret. ``clock`` (Unix time) is injectable
     for tests.
@@ -78,7 +82,8 @@ class ClientCredentialsProvider:
         )
         self._cache = TokenCache(refresh_leeway=refresh_leeway)
         self._clock = clock
-        self._lock = threading.Lock()
+        self._flight = SingleFlight()
+        self._state_lock = StateLock()  # around the cache: a fetch stores while others invalidate
         self._http = HttpClient(
             timeout=timeout,
             retry=retry,
@@ -115,20 +120,22 @@ class ClientCredentialsProvider:
         token = self._cache.current(self._clock())
         if token is not None:
             return token
-        with self._lock:
-            # Re-checked under the lock: the thread that held it may have fetched already.
-            token = self._cache.current(self._clock())
-            if token is None:
-                token = self._fetch()
-        return token
+        fetched = self._flight.run(self._fetch_unless_fresh)
+        assert fetched is not None
+        return fetched
+
+    def _fetch_unless_fresh(self) -> AccessToken:
+        # Re-checked inside the flight: the run this caller waited for may have fetched already.
+        token = self._cache.current(self._clock())
+        return token if token is not None else self._fetch()
 
     def get_headers(self) -> dict[str, str]:
         """``{"Authorization": "Bearer ..."}`` with a valid token."""
-        return {"Authorization": self.get_token().authorization_header()}
+        return {"Authorization": (self.get_token()).authorization_header()}
 
     def invalidate(self) -> None:
         """Forget the cached token, so the next request fetches a new one."""
-        with self._lock:
+        with self._state_lock:
             self._cache.invalidate()
 
     def _fetch(self) -> AccessToken:
@@ -146,7 +153,8 @@ class ClientCredentialsProvider:
             ) from exc
         now = self._clock()
         token = parse_token_response(response, now=now, redact=credentials.secret_forms())
-        self._cache.store(token, now)
+        with self._state_lock:
+            self._cache.store(token, now)
         logger.debug(
             "fetched a token for %s",
             credentials.describe(),
