@@ -24,7 +24,16 @@ try:
     from rest_framework.authentication import BaseAuthentication
     from rest_framework.negotiation import DefaultContentNegotiation
     from rest_framework.parsers import BaseParser, JSONParser
-    from rest_framework.permissions import BasePermission
+    from rest_framework.permissions import (
+        AND,
+        NOT,
+        OR,
+        BasePermission,
+        BasePermissionMetaclass,
+        OperandHolder,
+        OperationHolderMixin,
+        SingleOperandHolder,
+    )
     from rest_framework.renderers import BaseRenderer, JSONRenderer
 except ModuleNotFoundError as exc:  # a missing extra: say which one
     raise ImportError(
@@ -44,7 +53,7 @@ from midil_common.adapters import (
     status_response,
 )
 from midil_common.adapters.jsonapi import MEDIA_TYPE, negotiate_request, render_document
-from midil_common.errors import MidilError
+from midil_common.errors import MidilError, PermissionDeniedError
 from midil_sync.django._http import attach, http_response, request_token, verify
 from midil_sync.django.conf import get_config
 
@@ -121,17 +130,134 @@ class JWTAuthentication(BaseAuthentication):
         return bearer_challenge(realm=get_config().options.realm)
 
 
-def _claims(request: Request) -> TokenClaims:
+def _claims(request: Request) -> TokenClaims | None:
     claims: Any = request.auth
     if claims is None or not hasattr(claims, "scopes"):
-        raise _wrap(MissingTokenError())
+        return None
     return cast("TokenClaims", claims)
 
 
-class HasScopes(BasePermission):
-    """Allow requests whose token grants the view's ``required_scopes`` (``scope_match``: "all" or
-    "any"); 401 without a token, 403 with ``error="insufficient_scope"`` otherwise.
+_REFUSALS = "_midil_refusals"
+"""The request attribute holding the refusals of this request's permissions, by message."""
 
+_INSUFFICIENT_SCOPE = "insufficient_scope"
+
+
+def _remember(request: Request, refusal: PermissionDeniedError) -> None:
+    refusals: dict[str, PermissionDeniedError] | None = getattr(request, _REFUSALS, None)
+    if refusals is None:
+        refusals = {}
+        setattr(request, _REFUSALS, refusals)
+    refusals[str(refusal)] = refusal
+
+
+def _recall(
+    request: Request | None, exc: exceptions.PermissionDenied
+) -> PermissionDeniedError | None:
+    """The refusal behind ``exc`` when one of the kit's permissions raised it through DRF.
+
+    DRF raises ``PermissionDenied(detail=permission.message, code=permission.code)``: the message
+    and code tie the exception to the refusal, so a refusal overruled by ``|`` or ``~`` is never
+    blamed for a later, unrelated ``PermissionDenied``.
+    """
+    refusals: dict[str, PermissionDeniedError] = getattr(request, _REFUSALS, None) or {}
+    if not refusals or exc.get_codes() != _INSUFFICIENT_SCOPE:
+        return None
+    return refusals.get(str(exc.detail))
+
+
+def _pass_on_refusal(operator: Any, operand: Any) -> None:
+    """Give a composed permission the message and code of the operand that refused."""
+    message = getattr(operand, "message", None)
+    if message is not None:
+        operator.message = message
+        operator.code = getattr(operand, "code", None)
+
+
+class _And(AND):
+    """DRF's ``&``, keeping the refusing operand's message and code (DRF's own drops them)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        for operand in (self.op1, self.op2):  # type: ignore[attr-defined]
+            if not operand.has_permission(request, view):
+                _pass_on_refusal(self, operand)
+                return False
+        return True
+
+
+class _Or(OR):
+    """DRF's ``|``, keeping the message and code of the first operand that refused."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        operands = (self.op1, self.op2)  # type: ignore[attr-defined]
+        if any(operand.has_permission(request, view) for operand in operands):
+            return True
+        refusing = next((op for op in operands if getattr(op, "message", None) is not None), None)
+        _pass_on_refusal(self, refusing)
+        return False
+
+
+class _Composes(OperationHolderMixin):
+    """``|``, ``&`` and ``~`` building the operators above, so composites keep the kit's messages.
+
+    It is the metaclass of the kit's permissions and the type of their composites. Python tries the
+    right operand's reflected method first when its type subclasses the left one's, so
+    ``AllowAny | HasScopes`` and ``IsAuthenticated & HasScopes`` compose the kit's way too.
+    ``~`` keeps DRF's ``NOT``: when it refuses, nothing was missing.
+    """
+
+    def __and__(self, other: Any) -> OperandHolder:
+        return _Holder(_And, self, other)  # type: ignore[arg-type]
+
+    def __or__(self, other: Any) -> OperandHolder:
+        return _Holder(_Or, self, other)  # type: ignore[arg-type]
+
+    def __rand__(self, other: Any) -> OperandHolder:
+        return _Holder(_And, other, self)  # type: ignore[arg-type]
+
+    def __ror__(self, other: Any) -> OperandHolder:
+        return _Holder(_Or, other, self)  # type: ignore[arg-type]
+
+    def __invert__(self) -> SingleOperandHolder:
+        return _SingleHolder(NOT, self)  # type: ignore[arg-type]
+
+
+class _Holder(_Composes, OperandHolder):
+    pass
+
+
+class _SingleHolder(_Composes, SingleOperandHolder):
+    pass
+
+
+class _PermissionMeta(_Composes, BasePermissionMetaclass):  # type: ignore[misc]
+    pass
+
+
+class _KitPermission(BasePermission, metaclass=_PermissionMeta):
+    """Refuse the DRF way: return False with this instance's ``message`` and ``code`` set.
+
+    DRF then answers 401 (``NotAuthenticated``, with the authenticator's challenge) when no
+    authenticator succeeded, and 403 otherwise; :func:`jsonapi_exception_handler` finds the refusal
+    again and answers with ``error="insufficient_scope"`` and the missing ``scope``.
+    """
+
+    message: str | None = None
+    code: str | None = None
+
+    def _refuse(self, request: Request, refusal: PermissionDeniedError) -> bool:
+        self.message = str(refusal)
+        self.code = _INSUFFICIENT_SCOPE
+        _remember(request, refusal)
+        return False
+
+
+class HasScopes(_KitPermission):
+    """Allow requests whose token grants the view's ``required_scopes`` (``scope_match``: "all" or
+    "any").
+
+    Refuses (returns False) without a token, so DRF answers 401, or with a token lacking the scopes,
+    so DRF answers 403 with ``error="insufficient_scope"``. Composes with ``|``, ``&`` and ``~``.
     ``HasScopes.require("a", "b")`` makes a subclass with the scopes built in.
     """
 
@@ -144,20 +270,25 @@ class HasScopes(BasePermission):
         return type("HasScopes", (cls,), {"required_scopes": scopes, "scope_match": match})
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        """Raise the matching kit error unless the token grants the scopes."""
+        """Whether the request's token grants the scopes."""
         scopes = self.required_scopes or getattr(view, "required_scopes", ())
         match = getattr(view, "scope_match", self.scope_match)
+        claims = _claims(request)
+        if claims is None:
+            return False
         try:
-            check_scopes(_claims(request), scopes, match)
-        except MidilError as exc:
-            raise _wrap(exc) from exc
+            check_scopes(claims, scopes, match)
+        except PermissionDeniedError as exc:
+            return self._refuse(request, exc)
         return True
 
 
-class HasPermission(BasePermission):
+class HasPermission(_KitPermission):
     """Allow requests whose token grants ``view.required_permission = ("resource", "action")``
     under ``MIDIL["PERMISSION_POLICY"]`` (or ``view.permission_policy``).
 
+    Refuses like :class:`HasScopes` (401 without a token, 403 naming the scopes that would grant
+    the permission) and composes the same way.
     ``HasPermission.require("articles", "create")`` makes a subclass with the permission built in.
     """
 
@@ -169,16 +300,21 @@ class HasPermission(BasePermission):
         return type("HasPermission", (cls,), {"required_permission": (resource, action)})
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        """Raise the matching kit error unless the policy grants the permission."""
+        """Whether the policy grants the permission to the request's token."""
         wanted = self.required_permission or getattr(view, "required_permission", None)
         if wanted is None:
             raise RuntimeError("HasPermission needs required_permission = (resource, action)")
         policy = getattr(view, "permission_policy", None) or get_config().policy
         if policy is None:
             raise RuntimeError("HasPermission needs a PermissionPolicy")
+        claims = _claims(request)
+        if claims is None:
+            return False
         try:
-            check_permission(_claims(request), policy, wanted[0], wanted[1])
-        except MidilError as exc:
+            check_permission(claims, policy, wanted[0], wanted[1])
+        except PermissionDeniedError as exc:
+            return self._refuse(request, exc)
+        except MidilError as exc:  # a policy that could not decide (a remote checker down ...)
             raise _wrap(exc) from exc
         return True
 
@@ -311,6 +447,10 @@ def jsonapi_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Htt
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.PermissionDenied):
+        refusal = _recall(context.get("request"), exc)
+        if refusal is not None:
+            return _response(error_response(refusal, realm=realm))
     if isinstance(exc, exceptions.NotAuthenticated):
         return _response(error_response(MissingTokenError(str(exc.detail)), realm=realm))
     if isinstance(exc, exceptions.AuthenticationFailed):
