@@ -1,11 +1,38 @@
-"""FastAPI adapter (being split into modules with one job each)."""
+"""FastAPI adapter: bearer-token dependencies, a pure ASGI middleware and JSON:API helpers.
+
+::
+
+    authorizer = JWTAuthorizer("https://issuer.example", audience="articles-api")   # midil_async
+    auth = Authenticated(authorizer, realm="articles")
+
+    app = FastAPI(lifespan=...)                # await authorizer.hydrate() at start-up
+    register_exception_handlers(app, realm="articles")
+
+    @app.get("/articles", response_class=JSONAPIResponse)
+    async def list_articles(
+        claims: TokenClaims = Security(auth, scopes=["articles:read"]),
+        query: QueryParams = Depends(jsonapi_query(allowed_sort={"title"})),
+    ): ...
+
+The modules, one job each: :mod:`.dependencies` (``Authenticated``, ``get_claims``,
+``require_scopes``, ``require_permission``, built on ``HTTPBearer`` so OpenAPI shows the lock),
+:mod:`.middleware` (the pure ASGI ``AuthMiddleware``, websockets included), :mod:`.jsonapi` (query
+parameter and negotiation dependencies), :mod:`.responses` (``JSONAPIResponse``),
+:mod:`.exceptions` (``MidilHTTPException``) and :mod:`.handlers` (``register_exception_handlers``).
+"""
 
 from midil_async.fastapi.dependencies import (
-    AuthMiddleware,
     Authenticated,
-    JSONAPIResponse,
-    MidilHTTPException,
     get_claims,
+    require_permission,
+    require_scopes,
+)
+
+# The HTTPBearer the dependencies declare: importable from here as before, though not in __all__.
+from midil_async.fastapi.dependencies import bearer_scheme as bearer_scheme
+from midil_async.fastapi.exceptions import MidilHTTPException
+from midil_async.fastapi.handlers import register_exception_handlers
+from midil_async.fastapi.jsonapi import (
     jsonapi_negotiation,
     jsonapi_query,
     parse_fields,
@@ -13,10 +40,9 @@ from midil_async.fastapi.dependencies import (
     parse_include,
     parse_page,
     parse_sort,
-    register_exception_handlers,
-    require_permission,
-    require_scopes,
 )
+from midil_async.fastapi.middleware import AuthMiddleware
+from midil_async.fastapi.responses import JSONAPIResponse
 
 __all__ = [
     "AuthMiddleware",

@@ -1,0 +1,110 @@
+"""The pure ASGI ``AuthMiddleware``: every HTTP request and websocket handshake verified up front."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+try:
+    from starlette.datastructures import Headers
+    from starlette.requests import cookie_parser
+    from starlette.types import ASGIApp, Receive, Scope, Send
+except ModuleNotFoundError as exc:  # a missing extra: say which one
+    raise ImportError(
+        f"{__name__} needs FastAPI ({exc}): pip install 'midil-kit[fastapi]'"
+    ) from exc
+
+from midil_async.fastapi.responses import as_response
+from midil_common.adapters import AuthOptions, ErrorResponse, error_response
+from midil_common.adapters.checks import check_authorizer
+from midil_common.adapters.logs import log_failure
+from midil_common.errors import MidilError
+
+if TYPE_CHECKING:
+    from midil_common.auth.protocols import AsyncAuthorizer
+
+__all__ = ["AuthMiddleware"]
+
+log = logging.getLogger("midil.adapters.fastapi")
+
+
+class AuthMiddleware:
+    """Pure ASGI middleware: verifies every HTTP request and websocket handshake outside
+    ``excluded_paths`` and sets ``request.state.claims`` (``websocket.state.claims``); answers
+    401/403/503 itself with a JSON:API error document.
+
+    A refused websocket handshake gets that same HTTP answer where the server supports the ASGI
+    websocket denial response, and is closed with code 1008 (policy violation) elsewhere; the app
+    never sees it. CORS preflight requests and lifespan events pass untouched. ``optional=True``
+    lets requests without a token through with ``claims = None``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        authorizer: AsyncAuthorizer,
+        *,
+        realm: str | None = None,
+        excluded_paths: Iterable[str] = (),
+        optional: bool = False,
+        token_header: str = "Authorization",
+        token_scheme: str | None = "Bearer",
+        token_cookie: str | None = None,
+    ) -> None:
+        check_authorizer(authorizer, coroutines=True)
+        self.app = app
+        self.authorizer = authorizer
+        self.options = AuthOptions.build(
+            realm=realm,
+            excluded_paths=excluded_paths,
+            optional=optional,
+            header=token_header,
+            scheme=token_scheme,
+            cookie=token_cookie,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Authenticate an HTTP request or websocket handshake, then call the wrapped app."""
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        get_cookie = None
+        if self.options.source.cookie is not None:
+            cookies = cookie_parser(headers.get("cookie", ""))
+            get_cookie = cookies.get
+        claims = None
+        # A websocket handshake is a GET: excluded paths and optional auth apply the same way.
+        method = scope["method"] if kind == "http" else "GET"
+        try:
+            plan = self.options.plan(method, scope["path"], headers.get, get_cookie)
+            if plan.token is not None:
+                claims = await self.authorizer.verify(plan.token)
+        except MidilError as exc:
+            err = error_response(exc, realm=self.options.realm)
+            log_failure(log, exc, err.status)
+            if kind == "http":
+                await as_response(err)(scope, receive, send)
+            else:
+                await _refuse_websocket(err, scope, receive, send)
+            return
+        scope.setdefault("state", {})["claims"] = claims
+        await self.app(scope, receive, send)
+
+
+async def _refuse_websocket(err: ErrorResponse, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a refused handshake over HTTP when the server can, else close it (1008)."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return  # the client is already gone
+    if "websocket.http.response" in scope.get("extensions", {}):
+        raw_headers = [(b"content-type", err.content_type.encode("latin-1"))]
+        raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in err.headers]
+        await send(
+            {"type": "websocket.http.response.start", "status": err.status, "headers": raw_headers}
+        )
+        await send({"type": "websocket.http.response.body", "body": err.body()})
+    else:
+        await send({"type": "websocket.close", "code": 1008})
