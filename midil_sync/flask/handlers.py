@@ -1,0 +1,43 @@
+"""Error handlers: kit errors (and, when asked, Flask's own HTTP errors) as JSON:API documents."""
+
+from __future__ import annotations
+
+import logging
+
+try:
+    from flask import Response, current_app
+    from werkzeug.exceptions import HTTPException
+except ModuleNotFoundError as exc:  # a missing extra: say which one
+    raise ImportError(f"{__name__} needs Flask ({exc}): pip install 'midil-kit[flask]'") from exc
+
+from midil_common.adapters import ErrorResponse, error_response, status_response
+from midil_common.adapters.logs import log_failure
+from midil_common.errors import MidilError
+from midil_sync.flask.state import State
+
+log = logging.getLogger("midil.adapters.flask")
+
+
+def as_response(err: ErrorResponse) -> Response:
+    """The Flask response for the core's error response (status, headers, JSON:API body)."""
+    return Response(err.body(), status=err.status, headers=err.header_dict(), mimetype=None)
+
+
+def handle_midil_error(exc: MidilError) -> Response:
+    """Answer any kit error: its status, RFC 6750 challenge and JSON:API error document."""
+    state = current_app.extensions.get("midil")
+    realm = state.options.realm if isinstance(state, State) else None
+    err = error_response(exc, realm=realm)
+    log_failure(log, exc, err.status)
+    return as_response(err)
+
+
+def handle_http_exception(exc: HTTPException) -> Response:
+    """Answer Flask's own HTTP errors (404, 405 ...) as JSON:API, keeping ``Allow`` on a 405."""
+    err = status_response(exc.code or 500, exc.description if (exc.code or 500) < 500 else None)
+    response = as_response(err)
+    if exc.code == 405 and exc.response is None:
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return response
