@@ -74,7 +74,8 @@ class StateLock(AbstractContextManager[None]):
 
 
 class SingleFlight:
-    """Runs one piece of work at a time; callers that find it running wait for it (or skip it).
+    """Runs one piece of work at a time and shares its outcome: callers that find a run in flight
+    wait for it and get its result or its error (or skip it), as Go's ``singleflight`` does.
 
     The work runs as its own task, shielded: a caller that is cancelled does not cancel the run
     the others wait for. One flight per event loop.
@@ -97,18 +98,19 @@ class SingleFlight:
         deadline: float | None = None,
         skip_if_busy: bool = False,
     ) -> T | None:
-        """Run ``work`` unless a run is in flight: then wait for that run to end (at most until
-        ``deadline``, a ``time.monotonic()`` instant, else :class:`DeadlineExceeded`) and try
-        again, or return None at once when ``skip_if_busy``. A run's error reaches its waiters."""
+        """The outcome of ``work``, run now, or of the run already in flight: waited for at most
+        until ``deadline`` (a ``time.monotonic()`` instant, else :class:`DeadlineExceeded`), or
+        skipped with None when ``skip_if_busy``."""
         slot = self._tasks.get()
-        while slot and not slot[0].done():
+        if slot and not slot[0].done():
             if skip_if_busy:
                 return None
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                await asyncio.wait_for(asyncio.shield(slot[0]), timeout=left)
+                result: T = await asyncio.wait_for(asyncio.shield(slot[0]), timeout=left)
             except asyncio.TimeoutError:
                 raise DeadlineExceeded from None
+            return result
         task: asyncio.Task[T] = asyncio.ensure_future(work())
         task.add_done_callback(_retrieve)
         slot[:] = [task]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 __all__ = [
     "IS_ASYNC",
@@ -52,19 +52,16 @@ def StateLock() -> threading.Lock:
 
 
 class SingleFlight:
-    """Runs one piece of work at a time; callers that find it running wait for it (or skip it).
+    """Runs one piece of work at a time and shares its outcome: callers that find a run in flight
+    wait for it and get its result or its error (or skip it), as Go's ``singleflight`` does."""
 
-    Like the event-loop twin, a run's error reaches the callers that waited for it, so a failing
-    dependency gets one request from a crowd of callers, not one each.
-    """
-
-    __slots__ = ("_cond", "_error", "_finished", "_running")
+    __slots__ = ("_cond", "_finished", "_outcome", "_running")
 
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._running = False
         self._finished = 0
-        self._error: BaseException | None = None
+        self._outcome: tuple[Any, BaseException | None] = (None, None)
 
     def busy(self) -> bool:
         """True while a run is in flight."""
@@ -77,33 +74,37 @@ class SingleFlight:
         deadline: float | None = None,
         skip_if_busy: bool = False,
     ) -> T | None:
-        """Run ``work`` unless a run is in flight: then wait for that run to end (at most until
-        ``deadline``, a ``time.monotonic()`` instant, else :class:`DeadlineExceeded`) and run, or
-        return None at once when ``skip_if_busy``. A run's error reaches its waiters."""
+        """The outcome of ``work``, run now, or of the run already in flight: waited for at most
+        until ``deadline`` (a ``time.monotonic()`` instant, else :class:`DeadlineExceeded`), or
+        skipped with None when ``skip_if_busy``."""
         with self._cond:
-            while self._running:
+            if self._running:
                 if skip_if_busy:
                     return None
                 awaited = self._finished
-                while self._running and self._finished == awaited:
+                while self._finished == awaited:
                     left = None if deadline is None else deadline - time.monotonic()
                     if left is not None and left <= 0:
                         raise DeadlineExceeded
                     self._cond.wait(left)
-                if self._finished == awaited + 1 and self._error is not None:
-                    raise self._error
+                result, error = self._outcome
+                if error is not None:
+                    raise error
+                return cast(T, result)
             self._running = True
-        error: BaseException | None = None
+        outcome: tuple[Any, BaseException | None] = (None, None)
         try:
-            return work()
+            value = work()
+            outcome = (value, None)
+            return value
         except BaseException as exc:
-            error = exc
+            outcome = (None, exc)
             raise
         finally:
             with self._cond:
                 self._running = False
                 self._finished += 1
-                self._error = error
+                self._outcome = outcome
                 self._cond.notify_all()
 
 

@@ -1,22 +1,22 @@
-"""Inbound token verification for asyncio: ``JWTAuthorizer``, ``CognitoJWTAuthorizer``,
+"""Inbound token verification: ``JWTAuthorizer``, ``CognitoJWTAuthorizer``,
 ``MultiIssuerAuthorizer``.
 
 Every decision is the core's (:class:`~midil_common.auth.TokenVerifier`); this shell sends the
-discovery and JWKS requests over the internal httpx transport and runs each key fetch as one
-shared task per event loop, so that concurrent tasks needing keys share a single fetch (no thread
-lock is ever held across an ``await``). The task is abandoned at its fetch deadline. A task whose
+discovery and key set requests over the internal transport and runs each key fetch as one
+``SingleFlight``, so that concurrent callers needing keys share a single fetch. A caller whose
 cached key may still serve (the core's ``Fetch.servable``) never waits for a fetch in flight and
-verifies with that key at once; a task with no usable key waits for it at most until its own
-fetch deadline.
+verifies with that key at once; a caller with no usable key waits for it at most until its own
+fetch deadline. One source serves both shells: the sync module is generated from this one by
+``scripts/unasync.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from midil_async._primitives import DeadlineExceeded, SingleFlight, gather, sleep, within
 from midil_async._transport import Transport
 from midil_common.auth.claims import TokenClaims
 from midil_common.auth.discovery import DEFAULT_FETCH_TIMEOUT
@@ -34,22 +34,13 @@ __all__ = ["CognitoJWTAuthorizer", "JWTAuthorizer", "MultiIssuerAuthorizer"]
 
 
 class _Shell:
-    """The I/O and locking shared by the authorizers of this package."""
+    """The I/O and the single flight shared by the authorizers of this package."""
 
     _core: TokenVerifier
 
     def _start_shell(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._inflight: asyncio.Task[JWKSFetchError | None] | None = None
+        self._flight = SingleFlight()
         self._transport: Transport | None = None
-
-    def _bind_loop(self) -> None:
-        """Tasks and connections belong to one event loop; a new loop gets new ones."""
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._loop = loop
-            self._inflight = None
-            self._transport = None
 
     @property
     def issuer(self) -> str:
@@ -88,64 +79,49 @@ class _Shell:
         """Fetch discovery and keys now (at start-up); raises ``JWKSFetchError`` on failure."""
         core = self._core
         deadline = core.fetch_deadline_at(time.monotonic())
-        await self._wait_running(deadline)
-        round = core.refresh(None, time.time(), force=True, deadline=deadline)
-        error = await asyncio.shield(self._start(round))
+        try:
+            error = await self._flight.run(
+                lambda: self._refresh(
+                    core.refresh(None, time.time(), force=True, deadline=deadline)
+                ),
+                deadline=deadline,
+            )
+        except DeadlineExceeded:
+            raise core.wait_timed_out() from None
         if error is not None:
             raise error
 
     async def _fetch(self, wanted: Fetch) -> None:
         core = self._core
         deadline = core.fetch_deadline_at(time.monotonic())
-        if wanted.servable:
-            # A cached key may serve: never wait for a refresh another task is running.
-            if self._running() is not None:
-                return
-        else:
-            await self._wait_running(deadline)
-        # Another task may have fetched while this one waited.
-        if core.needs_fetch(wanted, time.time()):
-            round = core.refresh(wanted, time.time(), deadline=deadline)
-            await asyncio.shield(self._start(round))
-
-    def _running(self) -> asyncio.Task[JWKSFetchError | None] | None:
-        """The fetch task in flight on this event loop, if any."""
-        self._bind_loop()
-        task = self._inflight
-        return task if task is not None and not task.done() else None
-
-    async def _wait_running(self, deadline: float) -> None:
-        """Wait for the fetch in flight, at most until ``deadline`` (``time.monotonic()``)."""
-        while (task := self._running()) is not None:
-            try:
-                await asyncio.wait_for(
-                    asyncio.shield(task), timeout=max(0.0, deadline - time.monotonic())
-                )
-            except asyncio.TimeoutError:
-                raise self._core.wait_timed_out() from None
-
-    def _start(self, round: RefreshRound) -> asyncio.Task[JWKSFetchError | None]:
-        """Run ``round`` as the shared fetch task (shielded: a cancelled caller leaves it be)."""
-        task = asyncio.ensure_future(self._run(round))
-        self._inflight = task
-        return task
-
-    async def _run(self, round: RefreshRound) -> JWKSFetchError | None:
-        """Drive ``round``, abandoning it (and cancelling its request) at its deadline."""
-        if round.deadline is None:
-            return await self._drive(round)
         try:
-            return await asyncio.wait_for(
-                self._drive(round), timeout=max(0.0, round.deadline - time.monotonic())
+            # A cached key that may serve never waits for a refresh another caller is running.
+            await self._flight.run(
+                lambda: self._refresh_if_needed(wanted, deadline),
+                deadline=deadline,
+                skip_if_busy=wanted.servable,
             )
-        except asyncio.TimeoutError:
+        except DeadlineExceeded:
+            raise core.wait_timed_out() from None
+
+    async def _refresh_if_needed(self, wanted: Fetch, deadline: float) -> JWKSFetchError | None:
+        # Another caller may have fetched while this one waited.
+        if not self._core.needs_fetch(wanted, time.time()):
+            return None
+        return await self._refresh(self._core.refresh(wanted, time.time(), deadline=deadline))
+
+    async def _refresh(self, round: RefreshRound) -> JWKSFetchError | None:
+        """Drive ``round``, abandoning it (and its request) at its deadline."""
+        try:
+            return await within(self._drive(round), round.deadline)
+        except DeadlineExceeded:
             round.expire(time.time())
             return round.error
 
     async def _drive(self, round: RefreshRound) -> JWKSFetchError | None:
         while (request := round.next_request()) is not None:
             if round.delay:
-                await asyncio.sleep(round.delay)
+                await sleep(round.delay)
             if self._transport is None:
                 self._transport = Transport()
             try:
@@ -331,7 +307,7 @@ class MultiIssuerAuthorizer:
 
     async def hydrate(self) -> None:
         """Fetch every issuer's keys now."""
-        await asyncio.gather(*(a.hydrate() for a in self._by_issuer.values()))
+        await gather(*(a.hydrate() for a in self._by_issuer.values()))
 
     async def aclose(self) -> None:
         """Close every authorizer."""

@@ -1,17 +1,19 @@
-"""Inbound token verification for threads: ``JWTAuthorizer``, ``CognitoJWTAuthorizer``,
+# Generated from midil_async/auth/authorizers.py by scripts/unasync.py: do not edit by hand.
+# Change the async module and run `make unasync`.
+"""Inbound token verification: ``JWTAuthorizer``, ``CognitoJWTAuthorizer``,
 ``MultiIssuerAuthorizer``.
 
 Every decision is the core's (:class:`~midil_common.auth.TokenVerifier`); this shell sends the
-discovery and JWKS requests over the internal requests transport and holds one
-``threading.Lock`` so that concurrent threads needing keys share a single fetch. A thread whose
-cached key may still serve (the core's ``Fetch.servable``) only tries the lock and, when another
-thread is refreshing, verifies with that key at once; a thread with no usable key waits for the
-lock at most until its fetch deadline.
+discovery and key set requests over the internal transport and runs each key fetch as one
+``SingleFlight``, so that concurrent callers needing keys share a single fetch. A caller whose
+cached key may still serve (the core's ``Fetch.servable``) never waits for a fetch in flight and
+verifies with that key at once; a caller with no usable key waits for it at most until its own
+fetch deadline. One source serves both shells: the sync module is generated from this one by
+``scripts/unasync.py``.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,18 +29,19 @@ from midil_common.auth.verifier import DEFAULT_FETCH_DEADLINE, RefreshRound, Tok
 from midil_common.errors import JWKSFetchError, TransportError
 from midil_common.http.types import Timeout
 from midil_common.settings import AuthSettings
+from midil_sync._primitives import DeadlineExceeded, SingleFlight, gather, sleep, within
 from midil_sync._transport import Transport
 
 __all__ = ["CognitoJWTAuthorizer", "JWTAuthorizer", "MultiIssuerAuthorizer"]
 
 
 class _Shell:
-    """The I/O and locking shared by the authorizers of this package."""
+    """The I/O and the single flight shared by the authorizers of this package."""
 
     _core: TokenVerifier
 
     def _start_shell(self) -> None:
-        self._lock = threading.Lock()
+        self._flight = SingleFlight()
         self._transport: Transport | None = None
 
     @property
@@ -78,35 +81,49 @@ class _Shell:
         """Fetch discovery and keys now (at start-up); raises ``JWKSFetchError`` on failure."""
         core = self._core
         deadline = core.fetch_deadline_at(time.monotonic())
-        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise core.wait_timed_out()
         try:
-            error = self._drive(core.refresh(None, time.time(), force=True, deadline=deadline))
-        finally:
-            self._lock.release()
+            error = self._flight.run(
+                lambda: self._refresh(
+                    core.refresh(None, time.time(), force=True, deadline=deadline)
+                ),
+                deadline=deadline,
+            )
+        except DeadlineExceeded:
+            raise core.wait_timed_out() from None
         if error is not None:
             raise error
 
     def _fetch(self, wanted: Fetch) -> None:
         core = self._core
         deadline = core.fetch_deadline_at(time.monotonic())
-        if wanted.servable:
-            # A cached key may serve: never wait for a refresh another thread is running.
-            if not self._lock.acquire(blocking=False):
-                return
-        elif not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise core.wait_timed_out()
         try:
-            # Another thread may have fetched while this one waited for the lock.
-            if core.needs_fetch(wanted, time.time()):
-                self._drive(core.refresh(wanted, time.time(), deadline=deadline))
-        finally:
-            self._lock.release()
+            # A cached key that may serve never waits for a refresh another caller is running.
+            self._flight.run(
+                lambda: self._refresh_if_needed(wanted, deadline),
+                deadline=deadline,
+                skip_if_busy=wanted.servable,
+            )
+        except DeadlineExceeded:
+            raise core.wait_timed_out() from None
+
+    def _refresh_if_needed(self, wanted: Fetch, deadline: float) -> JWKSFetchError | None:
+        # Another caller may have fetched while this one waited.
+        if not self._core.needs_fetch(wanted, time.time()):
+            return None
+        return self._refresh(self._core.refresh(wanted, time.time(), deadline=deadline))
+
+    def _refresh(self, round: RefreshRound) -> JWKSFetchError | None:
+        """Drive ``round``, abandoning it (and its request) at its deadline."""
+        try:
+            return within(self._drive(round), round.deadline)
+        except DeadlineExceeded:
+            round.expire(time.time())
+            return round.error
 
     def _drive(self, round: RefreshRound) -> JWKSFetchError | None:
         while (request := round.next_request()) is not None:
             if round.delay:
-                time.sleep(round.delay)
+                sleep(round.delay)
             if self._transport is None:
                 self._transport = Transport()
             try:
@@ -292,8 +309,7 @@ class MultiIssuerAuthorizer:
 
     def hydrate(self) -> None:
         """Fetch every issuer's keys now."""
-        for authorizer in self._by_issuer.values():
-            authorizer.hydrate()
+        gather(*(a.hydrate() for a in self._by_issuer.values()))
 
     def close(self) -> None:
         """Close every authorizer."""

@@ -61,8 +61,7 @@ class StreamingResponse:
 
     def iter_bytes(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
         """Yield the body in chunks of at most ``chunk_size`` bytes (decoded, size-capped)."""
-        for chunk in iter_capped(self._raw, self._request, chunk_size):
-            yield chunk
+        yield from iter_capped(self._raw, self._request, chunk_size)
 
     def read(self) -> bytes:
         """The whole remaining body."""
