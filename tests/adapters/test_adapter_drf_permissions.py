@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import path
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,6 +59,10 @@ class ReadOrWrite(_View):
     permission_classes = [HasScopes.require("articles:write") | HasScopes.require("articles:admin")]
 
 
+class DrfCompositeAndRead(_View):
+    permission_classes = [(IsAuthenticated | IsAdminUser) & READ]
+
+
 class Urls:
     """The URLconf of these views (``ROOT_URLCONF`` takes any object with ``urlpatterns``)."""
 
@@ -69,6 +73,7 @@ class Urls:
         path("read-and-delete", ReadAndDelete.as_view()),
         path("authenticated-and-read", AuthenticatedAndRead.as_view()),
         path("read-or-write", ReadOrWrite.as_view()),
+        path("drf-composite-and-read", DrfCompositeAndRead.as_view()),
     ]
 
 
@@ -160,3 +165,14 @@ def test_or_of_two_refusals_names_the_first(tokens: dict[str, str]) -> None:
     unauthenticated(get("/read-or-write"))
     insufficient(get("/read-or-write", tokens["read"]), "articles:write")
     assert get("/read-or-write", tokens["write"]).status_code == 200
+
+
+def test_under_a_composite_of_drf_s_own_the_refusal_is_drf_s_generic_403(
+    tokens: dict[str, str],
+) -> None:
+    """``(IsAuthenticated | IsAdminUser) & READ`` is built by DRF's ``&``, which drops messages."""
+    unauthenticated(get("/drf-composite-and-read"))
+    refused = get("/drf-composite-and-read", tokens["noscope"])
+    assert error(refused, 403)["code"] == "permission_denied"
+    assert "WWW-Authenticate" not in refused.headers
+    assert get("/drf-composite-and-read", tokens["read"]).status_code == 200
