@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import http.cookiejar
 import os
 import ssl
 import sys
@@ -61,6 +62,9 @@ class Transport:
                 limits=limits,
                 follow_redirects=False,
                 event_hooks={"response": [_hold_location]},
+                # No cookie jar: a client of services keeps no state between requests, and a
+                # Set-Cookie of one response never becomes a Cookie header of the next.
+                cookies=_no_cookies(),
             )
             # The core decides every header; httpx's own defaults would make the shells differ.
             client.headers.clear()
@@ -108,15 +112,23 @@ class Transport:
         check_url(request.url, what="request URL")
         timeout = request.timeout
         host = url_host(request.url)
-        built = self._client.build_request(
-            request.method,
-            request.url,
-            headers=list(request.headers.items_raw()),
-            content=body if body is not None else request.content,
-            timeout=httpx.Timeout(
-                connect=timeout.connect, read=timeout.read, write=timeout.write, pool=timeout.pool
-            ),
-        )
+        try:
+            built = self._client.build_request(
+                request.method,
+                request.url,
+                headers=list(request.headers.items_raw()),
+                content=body if body is not None else request.content,
+                timeout=httpx.Timeout(
+                    connect=timeout.connect,
+                    read=timeout.read,
+                    write=timeout.write,
+                    pool=timeout.pool,
+                ),
+            )
+        except (httpx.HTTPError, ValueError, UnicodeError):
+            raise TransportError(
+                f"request to {host} failed: a header or the URL is malformed"
+            ) from None
         try:
             raw = await self._client.send(
                 built, stream=True, follow_redirects=request.follow_redirects
@@ -160,6 +172,10 @@ class Transport:
     async def aclose(self) -> None:
         """Close the pooled connections of the running loop."""
         await self._clients.aclose()
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 async def _close_client(client: httpx.AsyncClient) -> None:

@@ -8,6 +8,7 @@ a body read no further than ``max_body_size``, and every library exception mappe
 from __future__ import annotations
 
 import http.client
+import http.cookiejar
 import os
 import time
 import urllib.request
@@ -152,6 +153,9 @@ class Transport:
             self._session.proxies = {"http": proxy, "https": proxy}
         # The core decides every header; requests' own defaults would make the shells differ.
         self._session.headers.clear()
+        # No cookie jar: a client of services keeps no state between requests, and a Set-Cookie
+        # of one response never becomes a Cookie header of the next.
+        self._session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
     def send(self, request: Request, *, body: Any = None) -> Response:
         """Send ``request`` and read its whole response (up to ``max_body_size``).

@@ -85,6 +85,10 @@ class FaultServer:
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
+    def __repr__(self) -> str:
+        # Short: Hypothesis prints fixtures of failing examples, and the request log only grows.
+        return f"FaultServer(port={self.port}, requests={len(self.requests)})"
+
     def url(self, path: str = "/") -> str:
         scheme = "https" if self.tls is not None else "http"
         return f"{scheme}://127.0.0.1:{self.port}{path}"

@@ -383,3 +383,14 @@ async def test_a_provider_of_the_other_shell_is_refused_with_the_fix(make: Any, 
     other = midil_async if shell == "sync" else midil_sync
     with pytest.raises(ConfigError, match="needs the midil_"):
         make("HttpClient", "https://api.example", auth=other.StaticTokenProvider("t"))
+
+
+async def test_a_set_cookie_never_becomes_a_cookie_of_a_later_request(
+    make: Any, server: Any
+) -> None:
+    server.queue(server.Reply(200, headers=(("Set-Cookie", "session=abc; Path=/"),)))
+    server.queue(server.Reply(503, headers=(("Set-Cookie", "x=\xd9\xa3"),)))  # UTF-8 bytes
+    client = make("HttpClient", server.url(), retry=FAST)
+    await client.get("/login")
+    assert (await client.get("/next")).status_code == 200  # the 503 was retried
+    assert all("cookie" not in r.headers for r in server.requests)
