@@ -99,6 +99,7 @@ class _Watchdog:
             guard.cancelled = True
             if guard._sock is None:
                 return
+            guard._sock = None  # the connection is the pool's again: hold no reference to it
             self._cancelled += 1
             # Lazy deletion, compacted once most entries are dead, so memory stays bounded by the
             # requests in flight rather than by the requests of the last deadline period.

@@ -24,3 +24,5 @@ def test_the_printed_token_verifies_against_the_printed_issuer() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
+        if process.stdout is not None:
+            process.stdout.close()
