@@ -18,16 +18,16 @@ from typing import Any, TypeVar
 import httpx
 
 from midil_async._loop import LoopBound
-from midil_common.errors import (
-    ConnectError,
-    InvalidResponseError,
-    ResponseTooLargeError,
-    TimeoutError,
-    TransportError,
+from midil_common.errors import TransportError
+from midil_common.http.transport_rules import (
+    BodyLimit,
+    Failure,
+    ca_bundle,
+    failure,
+    resolved_timeout,
 )
-from midil_common.http.body import declared_length, over_limit
 from midil_common.http.types import Headers, Request, Response
-from midil_common.http.urls import check_url, url_host
+from midil_common.http.urls import check_url
 
 _T = TypeVar("_T")
 builtins_timeout = builtins.TimeoutError
@@ -52,6 +52,8 @@ class Transport:
         pool_maxsize: int = 32,
     ) -> None:
         limits = httpx.Limits(max_connections=pool_maxsize, max_keepalive_connections=pool_maxsize)
+        if verify is True:
+            verify = ca_bundle() or True  # the CA variables both shells honour
         context = _ssl_context(verify, cert)
 
         def new_client() -> httpx.AsyncClient:
@@ -110,8 +112,7 @@ class Transport:
 
     async def _open(self, request: Request, body: Any) -> httpx.Response:
         check_url(request.url, what="request URL")
-        timeout = request.timeout
-        host = url_host(request.url)
+        timeout = resolved_timeout(request.timeout)
         try:
             built = self._client.build_request(
                 request.method,
@@ -126,47 +127,30 @@ class Transport:
                 ),
             )
         except (httpx.HTTPError, ValueError, UnicodeError):
-            raise TransportError(
-                f"request to {host} failed: a header or the URL is malformed"
-            ) from None
+            raise failure("malformed_request", request) from None
         try:
             raw = await self._client.send(
                 built, stream=True, follow_redirects=request.follow_redirects
             )
-        except httpx.ConnectTimeout as exc:
-            raise TimeoutError(
-                f"connect timeout to {host}", phase="connect", request_sent=False
-            ) from exc
-        except httpx.PoolTimeout as exc:
-            raise TimeoutError(
-                f"no free connection to {host}", phase="pool", request_sent=False
-            ) from exc
-        except httpx.WriteTimeout as exc:
-            raise TimeoutError(f"write timeout to {host}", phase="write") from exc
-        except httpx.TimeoutException as exc:
-            raise TimeoutError(f"read timeout from {host}", phase="read") from exc
-        except httpx.ConnectError as exc:
-            raise ConnectError(f"cannot connect to {host}") from exc
         except (httpx.LocalProtocolError, httpx.InvalidURL, httpx.UnsupportedProtocol):
             # h11 quotes the offending header (a token) in its message: not chained.
-            raise TransportError(
-                f"request to {host} failed: a header or the URL is malformed"
-            ) from None
+            raise failure("malformed_request", request) from None
         except httpx.HTTPError as exc:
-            raise TransportError(f"connection to {host} failed: {type(exc).__name__}") from None
+            kind = _kind(exc)
+            raise failure(kind, request, type(exc).__name__) from (
+                exc if kind != "connection" else None
+            )
         except OSError as exc:
             # httpcore's anyio backend lets some TLS alerts (a refused client certificate) escape
             # as a bare ssl.SSLError.
-            raise TransportError(f"connection to {host} failed: {type(exc).__name__}") from exc
+            raise failure("connection", request, type(exc).__name__) from exc
         except (ValueError, UnicodeError):
-            raise TransportError(
-                f"request to {host} failed: a header or the response is malformed"
-            ) from None
+            raise failure("malformed_request", request) from None
         try:
-            declared_length(raw.headers.get("content-length"))
-        except ValueError as exc:
+            BodyLimit(request).check_head(raw.headers.get("content-length"))
+        except TransportError:
             await raw.aclose()
-            raise InvalidResponseError(f"response from {host}: {exc}") from None
+            raise
         return raw
 
     async def aclose(self) -> None:
@@ -221,30 +205,35 @@ def _ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.
     return context
 
 
+def _kind(exc: httpx.HTTPError) -> Failure:
+    """The kind of failure httpx reported."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect_timeout"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "pool_timeout"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "write_timeout"
+    if isinstance(exc, httpx.TimeoutException):
+        return "read_timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "connect"
+    return "connection"
+
+
 async def aiter_capped(
     raw: httpx.Response, request: Request, chunk_size: int = _CHUNK
 ) -> AsyncIterator[bytes]:
     """Yield the body of ``raw`` in chunks, mapping errors and enforcing ``max_body_size``."""
-    limit = request.max_body_size
-    host = url_host(request.url)
-    declared = over_limit(raw.headers.get("content-length"), limit)
-    if declared is not None:
-        raise ResponseTooLargeError(
-            f"response from {host} declares {declared} bytes, above the {limit} cap"
-        )
-    size = 0
+    limit = BodyLimit(request)
     try:
         async for chunk in raw.aiter_bytes(chunk_size):
-            size += len(chunk)
-            if limit is not None and size > limit:
-                raise ResponseTooLargeError(f"response from {host} exceeds the {limit}-byte cap")
-            yield chunk
+            yield limit.add(chunk)
     except httpx.TimeoutException as exc:
-        raise TimeoutError(f"read timeout from {host}", phase="read") from exc
+        raise failure("read_timeout", request) from exc
     except (httpx.HTTPError, OSError) as exc:
-        raise TransportError(f"connection to {host} broke while reading") from exc
+        raise failure("body", request) from exc
     except (ValueError, UnicodeError):
-        raise TransportError(f"the response body from {host} is malformed") from None
+        raise failure("malformed_body", request) from None
 
 
 async def _within(request: Request, work: Awaitable[_T]) -> _T:
@@ -252,13 +241,10 @@ async def _within(request: Request, work: Awaitable[_T]) -> _T:
     if request.deadline is None:
         return await work
     left = request.deadline - time.monotonic()
-    host = url_host(request.url)
     if left <= 0:
         if asyncio.iscoroutine(work):
             work.close()
-        raise TimeoutError(
-            f"deadline reached before sending to {host}", phase="deadline", request_sent=False
-        )
+        raise failure("deadline_before_sending", request)
     if sys.version_info >= (3, 11):
         scope = asyncio.timeout(left)
         try:
@@ -266,14 +252,12 @@ async def _within(request: Request, work: Awaitable[_T]) -> _T:
                 return await work
         except builtins_timeout:
             if scope.expired():
-                raise TimeoutError(
-                    f"deadline reached waiting for {host}", phase="deadline"
-                ) from None
+                raise failure("deadline", request) from None
             raise
     try:
         return await asyncio.wait_for(work, left)
     except asyncio.TimeoutError:
-        raise TimeoutError(f"deadline reached waiting for {host}", phase="deadline") from None
+        raise failure("deadline", request) from None
 
 
 def head_of(request: Request, raw: RawResponse) -> Response:

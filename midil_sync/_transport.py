@@ -1,15 +1,21 @@
 """The one place where ``midil_sync`` turns a core :class:`Request` into bytes on the wire (requests).
 
-It sends exactly what it is given: no retries (urllib3's are off), no redirects unless the request asks,
-a body read no further than ``max_body_size``, and every library exception mapped to the kit's
-``TransportError`` family.
+It sends exactly what it is given: no retries (urllib3's are off), no redirects unless the request
+asks, no cookie jar, a body read no further than ``max_body_size``, and every library failure
+reported as a kind of :func:`midil_common.http.transport_rules.failure`.
+
+Timeouts: ``connect``, ``read`` and ``write`` are honoured (the write timeout is set on the socket
+while the request is sent), and ``Request.deadline`` bounds the whole exchange (a watchdog shuts the
+socket down, see :mod:`midil_sync._deadline`). ``pool`` does not apply: this shell never waits for a
+pooled connection, it opens another one when all are busy (urllib3's ``block=False``).
 """
 
 from __future__ import annotations
 
+import builtins
+import contextvars
 import http.client
 import http.cookiejar
-import os
 import time
 import urllib.request
 from typing import Any
@@ -21,16 +27,16 @@ import urllib3.connection
 import urllib3.connectionpool
 import urllib3.exceptions
 
-from midil_common.errors import (
-    ConnectError,
-    InvalidResponseError,
-    ResponseTooLargeError,
-    TimeoutError,
-    TransportError,
+from midil_common.errors import TransportError
+from midil_common.http.transport_rules import (
+    BodyLimit,
+    Failure,
+    ca_bundle,
+    failure,
+    resolved_timeout,
 )
-from midil_common.http.body import declared_length, over_limit
 from midil_common.http.types import Headers, Request, Response
-from midil_common.http.urls import check_url, url_host
+from midil_common.http.urls import check_url
 from midil_sync import _deadline
 
 __all__ = ["RawResponse", "Transport", "head_of", "iter_capped", "response_headers"]
@@ -48,8 +54,17 @@ class _NoNetrc(requests.auth.AuthBase):
         return r
 
 
+_WRITE_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "midil_write_timeout", default=None
+)
+_WRITE_TIMED_OUT: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "midil_write_timed_out", default=None
+)
+
+
 class _Watched:
-    """Connection mixin: registers the socket with the deadline guard of the request in progress."""
+    """Connection mixin: registers the socket with the deadline guard of the request in progress,
+    and sends the request under the write timeout (urllib3 would use the connect timeout)."""
 
     sock: Any
     _midil_guard: _deadline.Guard | None = None
@@ -57,10 +72,23 @@ class _Watched:
     def connect(self) -> None:
         super().connect()  # type: ignore[misc]
         self._midil_watch()
+        self._midil_write_timeout()
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         self._midil_watch()
-        super().request(*args, **kwargs)  # type: ignore[misc]
+        self._midil_write_timeout()
+        try:
+            super().request(*args, **kwargs)  # type: ignore[misc]
+        except builtins.TimeoutError:
+            flag = _WRITE_TIMED_OUT.get()
+            if flag is not None:
+                flag.append(True)
+            raise
+
+    def _midil_write_timeout(self) -> None:
+        write = _WRITE_TIMEOUT.get()
+        if write is not None and self.sock is not None:
+            self.sock.settimeout(write)
 
     def _midil_watch(self) -> None:
         guard = _deadline.CURRENT.get()
@@ -138,10 +166,8 @@ class Transport:
         if self._session.trust_env:
             # httpx never applies ~/.netrc credentials on its own; neither does this shell.
             self._session.auth = _NoNetrc()
-        elif proxy is None and verify is True:
-            verify = (
-                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-            )
+        if verify is True:
+            verify = ca_bundle() or True  # the CA variables both shells honour
         # Passed on every request too: with trust_env, requests lets REQUESTS_CA_BUNDLE override a
         # session-level CA bundle (psf/requests#3829), and a pinned CA must win over the environment.
         self._verify = verify
@@ -167,15 +193,15 @@ class Transport:
         try:
             raw = self._open(request, body, guard)
             try:
-                content = _read_capped(raw, request)
+                content = b"".join(iter_capped(raw, request))
             finally:
                 raw.close()
             if guard is not None and guard.fired:
                 # http.client takes an EOF in the head for its end: a cut exchange can look whole.
-                raise _deadline_error(request)
+                raise failure("deadline", request)
         except TransportError:
             if guard is not None and guard.fired:
-                raise _deadline_error(request) from None
+                raise failure("deadline", request) from None
             raise
         finally:
             if guard is not None:
@@ -205,9 +231,13 @@ class Transport:
         self, request: Request, body: Any, guard: _deadline.Guard | None
     ) -> requests.Response:
         check_url(request.url, what="request URL")
-        timeout = request.timeout
-        host = url_host(request.url)
-        token = _deadline.CURRENT.set(guard)
+        timeout = resolved_timeout(request.timeout)
+        write_timed_out: list[bool] = []
+        tokens = (
+            _deadline.CURRENT.set(guard),
+            _WRITE_TIMEOUT.set(timeout.write),
+            _WRITE_TIMED_OUT.set(write_timed_out),
+        )
         try:
             raw = self._session.request(
                 request.method,
@@ -222,20 +252,29 @@ class Transport:
             )
         except requests.exceptions.RequestException as exc:
             if guard is not None and guard.fired:
-                raise _deadline_error(request) from None
-            raise _mapped(exc, host) from _cause(exc)
+                raise failure("deadline", request) from None
+            kind = "write_timeout" if write_timed_out else _kind(exc)
+            if kind == "malformed_request" or kind == "connection":
+                # The text of these may quote a header value (a token): not chained.
+                raise failure(kind, request, type(exc).__name__) from None
+            raise failure(kind, request) from exc
         except (ValueError, UnicodeError, http.client.HTTPException):
             # What requests, urllib3 or http.client raise on a header value or a response they
             # cannot handle; their text may quote a header (a token), so it is not chained.
-            raise TransportError(
-                f"request to {host} failed: a header or the response is malformed"
-            ) from None
+            raise failure("malformed_request", request) from None
         finally:
-            _deadline.CURRENT.reset(token)
+            for var, token in zip(
+                (_deadline.CURRENT, _WRITE_TIMEOUT, _WRITE_TIMED_OUT), tokens, strict=True
+            ):
+                var.reset(token)  # type: ignore[attr-defined]
         if guard is not None and guard.fired:
             raw.close()
-            raise _deadline_error(request)
-        _check_head(raw, request)
+            raise failure("deadline", request)
+        try:
+            BodyLimit(request).check_head(raw.headers.get("content-length"))
+        except TransportError:
+            raw.close()
+            raise
         return raw
 
     def close(self) -> None:
@@ -248,72 +287,51 @@ def _guard(request: Request) -> _deadline.Guard | None:
     if request.deadline is None:
         return None
     if request.deadline <= time.monotonic():
-        raise TimeoutError(
-            f"deadline reached before sending to {url_host(request.url)}",
-            phase="deadline",
-            request_sent=False,
-        )
+        raise failure("deadline_before_sending", request)
     return _deadline.Guard(request.deadline)
 
 
-def _deadline_error(request: Request) -> TimeoutError:
-    return TimeoutError(f"deadline reached waiting for {url_host(request.url)}", phase="deadline")
-
-
-def _cause(exc: BaseException) -> BaseException | None:
-    """The exception to chain: None for errors whose text may quote a header value."""
-    if isinstance(exc, (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL)):
-        return None
-    if isinstance(exc, (requests.exceptions.Timeout, requests.exceptions.ConnectionError)):
-        return exc
-    return None
-
-
-def _mapped(exc: requests.exceptions.RequestException, host: str) -> TransportError:
+def _kind(exc: requests.exceptions.RequestException) -> Failure:
+    """The kind of failure requests reported."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return TimeoutError(f"connect timeout to {host}", phase="connect", request_sent=False)
+        return "connect_timeout"
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return TimeoutError(f"read timeout from {host}", phase="read")
+        return "read_timeout"
+    if isinstance(exc, (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL)):
+        return "malformed_request"
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return _connection_error(host, exc)
-    return TransportError(f"request to {host} failed: {type(exc).__name__}")
+        return _connection_kind(exc)
+    return "connection"
 
 
-def _check_head(raw: requests.Response, request: Request) -> None:
-    """Refuse a response head the kit cannot act on safely (a malformed ``Content-Length``)."""
-    try:
-        declared_length(raw.headers.get("content-length"))
-    except ValueError as exc:
-        raw.close()
-        raise InvalidResponseError(f"response from {url_host(request.url)}: {exc}") from None
+def _connection_kind(exc: requests.exceptions.ConnectionError) -> Failure:
+    """Tell a refused or unresolved connection (nothing sent) from one that broke after sending."""
+    reason: object = exc.args[0] if exc.args else None
+    inner = getattr(reason, "reason", reason)
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3 2, so it is tested first.
+    if isinstance(
+        inner, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError)
+    ):
+        return "connect"
+    if isinstance(inner, urllib3.exceptions.ConnectTimeoutError):
+        return "connect_timeout"
+    if _is_timeout(exc):
+        return "read_timeout"
+    return "connection"
 
 
 def iter_capped(raw: requests.Response, request: Request, chunk_size: int = _CHUNK) -> Any:
     """Yield the body of ``raw`` in chunks, mapping errors and enforcing ``max_body_size``."""
-    limit = request.max_body_size
-    host = url_host(request.url)
-    declared = over_limit(raw.headers.get("content-length"), limit)
-    if declared is not None:
-        raise ResponseTooLargeError(
-            f"response from {host} declares {declared} bytes, above the {limit} cap"
-        )
-    size = 0
+    limit = BodyLimit(request)
     try:
         for chunk in raw.iter_content(chunk_size):
-            size += len(chunk)
-            if limit is not None and size > limit:
-                raise ResponseTooLargeError(f"response from {host} exceeds the {limit}-byte cap")
-            yield chunk
+            yield limit.add(chunk)
     except requests.exceptions.RequestException as exc:
         if _is_timeout(exc):
-            raise TimeoutError(f"read timeout from {host}", phase="read") from exc
-        raise TransportError(f"connection to {host} broke while reading") from exc
+            raise failure("read_timeout", request) from exc
+        raise failure("body", request) from exc
     except (ValueError, UnicodeError, http.client.HTTPException):
-        raise TransportError(f"the response body from {host} is malformed") from None
-
-
-def _read_capped(raw: requests.Response, request: Request) -> bytes:
-    return b"".join(iter_capped(raw, request))
+        raise failure("malformed_body", request) from None
 
 
 def response_headers(raw: requests.Response) -> Headers:
@@ -322,6 +340,11 @@ def response_headers(raw: requests.Response) -> Headers:
     if isinstance(original, urllib3.HTTPHeaderDict):
         return Headers(list(original.iteritems()))
     return Headers(list(raw.headers.items()))
+
+
+def head_of(request: Request, raw: RawResponse) -> Response:
+    """The status and headers of ``raw`` (body unread) as a core ``Response`` with an empty body."""
+    return Response(raw.status_code, response_headers(raw), b"", raw.url, request.method)
 
 
 def _is_timeout(exc: BaseException) -> bool:
@@ -336,24 +359,3 @@ def _is_timeout(exc: BaseException) -> bool:
         else:
             seen = seen.__cause__ or seen.__context__
     return False
-
-
-def _connection_error(host: str, exc: requests.exceptions.ConnectionError) -> TransportError:
-    """Tell a refused or unresolved connection (nothing sent) from one that broke after sending."""
-    reason: object = exc.args[0] if exc.args else None
-    inner = getattr(reason, "reason", reason)
-    # NewConnectionError subclasses ConnectTimeoutError in urllib3 2, so it is tested first.
-    if isinstance(
-        inner, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError)
-    ):
-        return ConnectError(f"cannot connect to {host}")
-    if isinstance(inner, urllib3.exceptions.ConnectTimeoutError):
-        return TimeoutError(f"connect timeout to {host}", phase="connect", request_sent=False)
-    if _is_timeout(exc):
-        return TimeoutError(f"read timeout from {host}", phase="read")
-    return TransportError(f"connection to {host} failed")
-
-
-def head_of(request: Request, raw: RawResponse) -> Response:
-    """The status and headers of ``raw`` (body unread) as a core ``Response`` with an empty body."""
-    return Response(raw.status_code, response_headers(raw), b"", raw.url, request.method)

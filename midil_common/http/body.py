@@ -23,7 +23,6 @@ __all__ = [
     "declared_length",
     "encode_body",
     "encode_multipart",
-    "over_limit",
 ]
 
 _MAX_LENGTH_DIGITS = 18
@@ -183,14 +182,3 @@ def declared_length(value: str | None) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > _MAX_LENGTH_DIGITS:
         raise ValueError("its Content-Length is not a number of bytes")
     return int(text)
-
-
-def over_limit(value: str | None, limit: int | None) -> int | None:
-    """The declared length when it exceeds ``limit``, else None (a malformed value is not over)."""
-    if limit is None:
-        return None
-    try:
-        length = declared_length(value)
-    except ValueError:
-        return None
-    return length if length is not None and length > limit else None
