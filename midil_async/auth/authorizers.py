@@ -28,7 +28,7 @@ from midil_common.auth.settings import cognito_kwargs, jwt_kwargs
 from midil_common.auth.verifier import DEFAULT_FETCH_DEADLINE, RefreshRound, TokenVerifier
 from midil_common.errors import JWKSFetchError, TransportError
 from midil_common.http.types import Timeout
-from midil_common.settings import AuthSettings
+from midil_common.settings import MidilSettings
 
 __all__ = ["CognitoJWTAuthorizer", "JWTAuthorizer", "MultiIssuerAuthorizer"]
 
@@ -223,8 +223,9 @@ class JWTAuthorizer(_Shell):
         return self
 
     @classmethod
-    def from_settings(cls, settings: AuthSettings | None = None) -> JWTAuthorizer:
-        """Build from ``MIDIL_AUTH__...`` settings (read from the environment when None)."""
+    def from_settings(cls, settings: MidilSettings | None = None) -> JWTAuthorizer:
+        """Build from the ``auth`` settings section, ``MIDIL_AUTH__...`` (read from the
+        environment when None)."""
         return cls(**jwt_kwargs(settings))
 
 
@@ -275,8 +276,9 @@ class CognitoJWTAuthorizer(_Shell):
         return self
 
     @classmethod
-    def from_settings(cls, settings: AuthSettings | None = None) -> CognitoJWTAuthorizer:
-        """Build from ``MIDIL_AUTH__COGNITO_USER_POOL_ID`` and the related settings."""
+    def from_settings(cls, settings: MidilSettings | None = None) -> CognitoJWTAuthorizer:
+        """Build from ``MIDIL_AUTH__COGNITO_USER_POOL_ID`` and the related settings (read from
+        the environment when None)."""
         return cls(**cognito_kwargs(settings))
 
 

@@ -24,6 +24,7 @@ from midil_common.http.prepare import (
     TimeoutInput,
     basic_auth_headers,
     check_auth_provider,
+    client_settings,
 )
 from midil_common.http.retry import (
     Reauthenticate,
@@ -32,7 +33,7 @@ from midil_common.http.retry import (
     Stop,
     credentials_still_current,
 )
-from midil_common.http.types import HeadersInput, Request, Response, Timeout
+from midil_common.http.types import HeadersInput, Request, Response
 from midil_common.http.urls import ParamsInput
 
 if TYPE_CHECKING:
@@ -177,21 +178,9 @@ class HttpClient:
         base_url: str | None = None,
         auth: AsyncAuthProvider | None = None,
     ) -> HttpClient:
-        """A client with the timeouts and retry policy of the ``http`` settings section."""
-        if settings is None:
-            from midil_common.settings import load_settings
-
-            settings = load_settings()
-        http = settings.http
-        return cls(
-            base_url,
-            auth=auth,
-            timeout=Timeout(connect=http.connect_timeout, read=http.read_timeout),
-            retry=RetryPolicy.from_settings(http),
-            auto_idempotency_key=http.auto_idempotency_key,
-            follow_redirects=http.follow_redirects,
-            max_redirects=http.max_redirects,
-        )
+        """A client with the timeouts and retry policy of the ``http`` settings section (read
+        from the environment when None)."""
+        return cls(base_url, auth=auth, **client_settings(settings))
 
     @property
     def base_url(self) -> str | None:

@@ -113,78 +113,13 @@ def authorizer_spec(config: Mapping[str, Any], settings: Any = None) -> tuple[st
 
     ``config`` holds upper-case keys without prefix (``ISSUER``, ``AUDIENCE``,
     ``ACCEPT_ANY_AUDIENCE``, ``JWKS_URL``, ``COGNITO_USER_POOL_ID``, ``REGION``, ``CLIENT_IDS``,
-    ``TOKEN_USE``, ``ALGORITHMS``, ``LEEWAY``);
-    a missing key falls back to ``settings`` (a ``midil_common.settings.AuthSettings``). A Cognito pool
-    id selects the Cognito preset. Raises ``ConfigError`` when neither an issuer nor a pool is set.
+    ``TOKEN_USE``, ``ALGORITHMS``, ``LEEWAY``, ...), laid over ``settings`` (an ``AuthSettings``,
+    usually ``load_settings().auth``). The mapping itself is the one of
+    :func:`midil_common.auth.settings.authorizer_spec`, shared with ``from_settings``.
     """
-    from midil_common.errors import ConfigError
+    from midil_common.auth.settings import authorizer_spec as spec
+    from midil_common.auth.settings import with_overrides
+    from midil_common.settings import AuthSettings
 
-    def pick(key: str, attr: str) -> Any:
-        if key in config and config[key] is not None:
-            return config[key]
-        return getattr(settings, attr, None) if settings is not None else None
-
-    def as_tuple(value: Any) -> tuple[str, ...] | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return tuple(p.strip() for p in value.split(",") if p.strip())
-        return tuple(value)
-
-    pool = pick("COGNITO_USER_POOL_ID", "cognito_user_pool_id")
-    jwks_url = pick("JWKS_URL", "jwks_url")
-    if pool:
-        region = pick("REGION", "region")
-        if not region:
-            raise ConfigError("a Cognito user pool needs a region (REGION)", variable="REGION")
-        kwargs: dict[str, Any] = {"user_pool_id": pool, "region": region}
-        client_ids = as_tuple(pick("CLIENT_IDS", "client_ids"))
-        if client_ids:
-            kwargs["client_ids"] = client_ids
-        token_use = pick("TOKEN_USE", "token_use")
-        if token_use:
-            kwargs["token_use"] = token_use
-        groups = as_tuple(pick("REQUIRED_GROUPS", "required_groups"))
-        if groups:
-            kwargs["groups"] = groups
-        if jwks_url:
-            kwargs["jwks_url"] = jwks_url
-        return "cognito", kwargs
-    issuer = pick("ISSUER", "issuer")
-    if not issuer:
-        raise ConfigError(
-            "no token issuer is configured: set ISSUER or COGNITO_USER_POOL_ID, or pass an authorizer",
-            variable="ISSUER",
-        )
-    kwargs = {"issuer": issuer}
-    audience = as_tuple(pick("AUDIENCE", "audience"))
-    if audience:
-        kwargs["audience"] = audience[0] if len(audience) == 1 else audience
-    if _as_bool(pick("ACCEPT_ANY_AUDIENCE", "accept_any_audience"), "ACCEPT_ANY_AUDIENCE"):
-        kwargs["accept_any_audience"] = True
-    if jwks_url:
-        kwargs["jwks_url"] = jwks_url
-    algorithms = as_tuple(pick("ALGORITHMS", "algorithms"))
-    if algorithms:
-        kwargs["algorithms"] = algorithms
-    leeway = pick("LEEWAY", "leeway")
-    if leeway:
-        kwargs["leeway"] = float(leeway)
-    cache_size = pick("TOKEN_CACHE_SIZE", "token_cache_size")
-    if cache_size:
-        kwargs["token_cache_size"] = int(cache_size)
-    return "jwt", kwargs
-
-
-def _as_bool(value: Any, key: str) -> bool:
-    """A flag from framework configuration: a bool, or ``true``/``false``-like text."""
-    from midil_common.errors import ConfigError
-
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("", "0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{key} must be true or false", variable=key)
+    base = settings if isinstance(settings, AuthSettings) else AuthSettings()
+    return spec(with_overrides(base, config))

@@ -14,7 +14,7 @@ import inspect
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from midil_common import __version__
 from midil_common.errors import ConfigError
@@ -33,6 +33,9 @@ from midil_common.http.urls import (
     with_params,
 )
 
+if TYPE_CHECKING:
+    from midil_common.settings import MidilSettings
+
 __all__ = [
     "DEFAULT_HEADERS",
     "ClientConfig",
@@ -40,6 +43,7 @@ __all__ = [
     "TimeoutInput",
     "basic_auth_headers",
     "check_auth_provider",
+    "client_settings",
 ]
 
 TimeoutInput = Timeout | float | tuple[float, float] | None
@@ -301,3 +305,21 @@ def check_auth_provider(auth: object, *, coroutines: bool) -> None:
             f"(get_headers() {'must' if coroutines else 'must not'} be a coroutine function)",
             variable="auth",
         )
+
+
+def client_settings(settings: MidilSettings | None = None) -> dict[str, Any]:
+    """``HttpClient`` keyword arguments from the ``http`` settings section (``MIDIL_HTTP__...``):
+    timeouts, the retry policy, idempotency keys and redirects; read from the environment when
+    None."""
+    from midil_common.settings import load_settings
+
+    if settings is None:
+        settings = load_settings()
+    http = settings.http
+    return {
+        "timeout": Timeout(connect=http.connect_timeout, read=http.read_timeout),
+        "retry": RetryPolicy.from_settings(http),
+        "auto_idempotency_key": http.auto_idempotency_key,
+        "follow_redirects": http.follow_redirects,
+        "max_redirects": http.max_redirects,
+    }

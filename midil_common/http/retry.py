@@ -33,7 +33,7 @@ from midil_common.http.headers import parse_retry_after
 from midil_common.http.types import Response, status_error
 
 if TYPE_CHECKING:
-    from midil_common.settings import HttpSettings
+    from midil_common.settings import HttpSettings, MidilSettings
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -202,12 +202,16 @@ class RetryPolicy:
         return cls(max_attempts=1)
 
     @classmethod
-    def from_settings(cls, settings: HttpSettings | None = None) -> RetryPolicy:
-        """The policy described by the ``http`` settings section (``MIDIL_HTTP__...``)."""
-        if settings is None:
-            from midil_common.settings import load_settings
+    def from_settings(cls, settings: MidilSettings | HttpSettings | None = None) -> RetryPolicy:
+        """The policy described by the ``http`` settings section (``MIDIL_HTTP__...``); like every
+        ``from_settings`` of the kit it takes the whole settings (read from the environment when
+        None), and also accepts the section itself."""
+        from midil_common.settings import MidilSettings, load_settings
 
-            settings = load_settings().http
+        if settings is None:
+            settings = load_settings()
+        if isinstance(settings, MidilSettings):
+            settings = settings.http
         return cls(
             max_attempts=settings.max_attempts,
             backoff_initial=settings.backoff_initial,

@@ -26,6 +26,7 @@ from midil_common.adapters import (
     status_response,
     validation_response,
 )
+from midil_common.auth.settings import jwt_kwargs
 from midil_common.errors import (
     ConfigError,
     ConnectError,
@@ -39,6 +40,7 @@ from midil_common.errors import (
     TimeoutError,
     TokenExpiredError,
 )
+from midil_common.settings import AuthSettings
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln-_"
 
@@ -372,8 +374,16 @@ def test_errors_from_error_list_and_validation_response() -> None:
 def test_authorizer_spec() -> None:
     kind, kwargs = authorizer_spec({"ISSUER": "https://i", "AUDIENCE": "api", "LEEWAY": 5})
     assert kind == "jwt" and kwargs == {"issuer": "https://i", "audience": "api", "leeway": 5.0}
-    kind, kwargs = authorizer_spec({"AUDIENCE": ["a", "b"]}, _Settings(issuer="https://s"))
+    kind, kwargs = authorizer_spec({"AUDIENCE": ["a", "b"]}, AuthSettings(issuer="https://s"))
     assert kwargs["issuer"] == "https://s" and kwargs["audience"] == ("a", "b")
+    # The same mapping as from_settings: the framework's keys lie over the environment's section.
+    assert authorizer_spec({}, AuthSettings(issuer="https://s", leeway=2)) == (
+        "jwt",
+        jwt_kwargs(AuthSettings(issuer="https://s", leeway=2)),
+    )
+    with pytest.raises(ConfigError) as info:
+        authorizer_spec({"ISSUER": "https://i", "LEEWAY": "soon"})
+    assert info.value.variable == "LEEWAY"
     kind, kwargs = authorizer_spec(
         {"COGNITO_USER_POOL_ID": "eu-west-1_abc", "REGION": "eu-west-1", "CLIENT_IDS": "x,y"}
     )
@@ -386,12 +396,7 @@ def test_authorizer_spec() -> None:
     with pytest.raises(ConfigError):
         authorizer_spec({})
     with pytest.raises(ConfigError):
-        authorizer_spec({"COGNITO_USER_POOL_ID": "p"})
-
-
-class _Settings:
-    def __init__(self, **kw: object) -> None:
-        self.__dict__.update(kw)
+        authorizer_spec({"COGNITO_USER_POOL_ID": "p", "TOKEN_USE": "id"})
 
 
 def test_check_scopes_and_permission_with_real_claims() -> None:
