@@ -18,7 +18,11 @@ except ModuleNotFoundError as exc:  # a missing extra: say which one
 
 from midil_async.fastapi.exceptions import MidilHTTPException
 from midil_async.fastapi.responses import as_response
-from midil_common.adapters import error_response, status_response, validation_response
+from midil_common.adapters import (
+    error_response,
+    framework_error,
+    validation_response,
+)
 from midil_common.adapters.logs import log_failure
 from midil_common.errors import MidilError
 
@@ -56,8 +60,7 @@ def register_exception_handlers(
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        detail = exc.detail if exc.status_code < 500 else None
-        err = status_response(exc.status_code, detail if isinstance(detail, str) else None)
+        err = framework_error(exc.status_code, exc.detail)
         response = as_response(err)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value

@@ -35,6 +35,7 @@ __all__ = [
     "error_object",
     "error_response",
     "errors_from_error_list",
+    "framework_error",
     "json_pointer",
     "status_response",
     "validation_response",
@@ -127,6 +128,16 @@ def status_response(
 ) -> ErrorResponse:
     """A JSON:API error document for a plain HTTP status (404, 405, 500 from the framework)."""
     return ErrorResponse(status, _document([error_object(status, code=code, detail=detail)]))
+
+
+def framework_error(
+    status: int, detail: object = None, *, code: str | None = None
+) -> ErrorResponse:
+    """The answer to an HTTP error raised by a framework or a view (Flask's ``HTTPException``,
+    Starlette's, DRF's ``APIException``): its status, and its detail only below 500. The text
+    of a server error may describe the server's insides; it stays in the log."""
+    text = detail if isinstance(detail, str) and detail and status < 500 else None
+    return status_response(status, text, code=code if status < 500 else None)
 
 
 def error_response(exc: BaseException, *, realm: str | None = None) -> ErrorResponse:

@@ -10,7 +10,7 @@ try:
 except ModuleNotFoundError as exc:  # a missing extra: say which one
     raise ImportError(f"{__name__} needs Flask ({exc}): pip install 'midil-kit[flask]'") from exc
 
-from midil_common.adapters import ErrorResponse, error_response, status_response
+from midil_common.adapters import ErrorResponse, error_response, framework_error
 from midil_common.adapters.logs import log_failure
 from midil_common.errors import MidilError
 from midil_sync.flask.state import State
@@ -34,7 +34,7 @@ def handle_midil_error(exc: MidilError) -> Response:
 
 def handle_http_exception(exc: HTTPException) -> Response:
     """Answer Flask's own HTTP errors (404, 405 ...) as JSON:API, keeping ``Allow`` on a 405."""
-    err = status_response(exc.code or 500, exc.description if (exc.code or 500) < 500 else None)
+    err = framework_error(exc.code or 500, exc.description)
     response = as_response(err)
     if exc.code == 405 and exc.response is None:
         allowed = getattr(exc, "valid_methods", None)

@@ -460,3 +460,14 @@ def test_jsonapi_helpers() -> None:
     from midil_common.jsonapi import Document
 
     assert json.loads(render_document(Document.model_validate({"data": []}))) == {"data": []}
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"), [(404, True), (405, True), (500, False), (502, False), (503, False)]
+)
+def test_a_framework_errors_detail_is_shown_only_below_500(status: int, shown: bool) -> None:
+    from midil_common.adapters import framework_error
+
+    body = framework_error(status, "db at 10.0.0.5 refused", code="x").document
+    error = body["errors"][0]  # type: ignore[index]
+    assert ("detail" in error) is shown and error["status"] == str(status)

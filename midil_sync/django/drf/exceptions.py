@@ -24,8 +24,8 @@ from midil_common.adapters import (
     MissingTokenError,
     error_object,
     error_response,
+    framework_error,
     json_pointer,
-    status_response,
 )
 from midil_common.errors import InvalidTokenError, MidilError, PermissionDeniedError
 from midil_sync.django._http import http_response
@@ -173,5 +173,5 @@ def jsonapi_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Htt
             headers["Retry-After"] = str(int(wait))
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else None
-        return _response(status_response(exc.status_code, str(exc.detail), code=code), headers)
+        return _response(framework_error(exc.status_code, str(exc.detail), code=code), headers)
     return None
