@@ -18,9 +18,9 @@ from midil_async.http.client import HttpClient
 from midil_common.auth.oauth import (
     MAX_TOKEN_RESPONSE_SIZE,
     TOKEN_RETRY_POLICY,
+    AccessTokenCache,
     AuthMethod,
     ClientCredentials,
-    TokenCache,
     check_credential,
     cognito_token_url,
     parse_token_response,
@@ -78,7 +78,7 @@ class ClientCredentialsProvider:
             resource=resource,
             auth_method=auth_method,
         )
-        self._cache = TokenCache(refresh_leeway=refresh_leeway)
+        self._cache = AccessTokenCache(refresh_leeway=refresh_leeway)
         self._clock = clock
         self._flight = SingleFlight()
         self._state_lock = StateLock()  # around the cache: a fetch stores while others invalidate

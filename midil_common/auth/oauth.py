@@ -5,7 +5,7 @@
   (RFC 8707) on every fetch.
 - :func:`parse_token_response` turns the answer into an :class:`~midil_common.auth.tokens.AccessToken`,
   or the OAuth error (RFC 6749 section 5.2) into :class:`~midil_common.errors.TokenRequestError`.
-- :class:`TokenCache` decides when a cached token must be refreshed: ``min(60 s, 10 % of its
+- :class:`AccessTokenCache` decides when a cached token must be refreshed: ``min(60 s, 10 % of its
   lifetime)`` before it expires, with a fallback lifetime for tokens without ``expires_in``.
 
 The shells add the I/O and the single-flight: one fetch for any number of concurrent callers.
@@ -34,9 +34,9 @@ __all__ = [
     "MAX_REFRESH_LEEWAY",
     "MAX_TOKEN_RESPONSE_SIZE",
     "TOKEN_RETRY_POLICY",
+    "AccessTokenCache",
     "AuthMethod",
     "ClientCredentials",
-    "TokenCache",
     "check_credential",
     "cognito_token_url",
     "parse_token_response",
@@ -256,7 +256,7 @@ def parse_token_response(
     )
 
 
-class TokenCache:
+class AccessTokenCache:
     """The cached token of one provider and when it must be refreshed.
 
     Not thread-safe: the shells call it under their single-flight lock or from one event loop.

@@ -1,6 +1,6 @@
 """Everything an ``HttpClient`` decides before and between sends, shared by both shells.
 
-:class:`ClientConfig` holds a client's options and turns a call such as ``client.post(url, json=...)``
+:class:`ClientPolicy` holds a client's options and turns a call such as ``client.post(url, json=...)``
 into a :class:`PreparedRequest`; it adds the credentials and context headers for each attempt, starts
 the per-request :class:`~midil_common.http.retry.Attempts` and chooses the next redirect hop. A shell
 only sends, sleeps and locks.
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_HEADERS",
-    "ClientConfig",
+    "ClientPolicy",
     "PreparedRequest",
     "TimeoutInput",
     "basic_auth_headers",
@@ -74,8 +74,9 @@ class PreparedRequest:
         return self.stream is None
 
 
-class ClientConfig:
-    """The options of one client and the decisions that depend only on them."""
+class ClientPolicy:
+    """What one client decides from its options alone: the request of each call, its attempts,
+    the credentials and timeouts of each attempt, the next redirect hop."""
 
     __slots__ = (
         "auth_origins",

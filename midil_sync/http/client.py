@@ -2,7 +2,7 @@
 # Change the async module and run `make unasync`.
 """``HttpClient``: outbound HTTP with the core's retries, redirects and auth.
 
-Every decision comes from :mod:`midil_common.http` (``ClientConfig`` and ``Attempts``); this module
+Every decision comes from :mod:`midil_common.http` (``ClientPolicy`` and ``Attempts``); this module
 sends, sleeps and locks. One source serves both shells: the async module is written by hand and
 the sync one generated from it by ``scripts/unasync.py``.
 """
@@ -19,7 +19,7 @@ from midil_common.errors import TransportError
 from midil_common.http.body import FilesInput
 from midil_common.http.hooks import HeaderHook
 from midil_common.http.prepare import (
-    ClientConfig,
+    ClientPolicy,
     PreparedRequest,
     TimeoutInput,
     basic_auth_headers,
@@ -148,7 +148,7 @@ class HttpClient:
             check_auth_provider(provider, coroutines=IS_ASYNC)
         else:
             provider = None
-        self._config = ClientConfig(
+        self._config = ClientPolicy(
             base_url=base_url,
             headers=headers,
             timeout=timeout,

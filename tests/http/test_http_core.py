@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from midil_common.auth.oauth import (
+    AccessTokenCache,
     ClientCredentials,
-    TokenCache,
     cognito_token_url,
     parse_token_response,
     refresh_leeway,
@@ -374,7 +374,7 @@ def test_refresh_leeway_is_min_of_60s_and_10_percent(lifetime: float) -> None:
 
 
 def test_token_cache() -> None:
-    cache = TokenCache()
+    cache = AccessTokenCache()
     assert cache.current(0) is None
     cache.store(AccessToken(access_token="a", expires_at=1000.0 + 3600), now=1000.0)
     assert cache.refresh_at == 1000.0 + 3600 - 60
