@@ -51,14 +51,6 @@ class LoopBound(Generic[T]):
                 _start(self._guard)
         return self._value
 
-    def peek(self) -> T | None:
-        """The ``T`` of the running loop if one was made, else None (nothing is made)."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return None
-        return self._value if loop is self._loop else None
-
     async def aclose(self) -> None:
         """Close the running loop's ``T`` now; the next :meth:`get` makes a new one."""
         guard, value, loop = self._guard, self._value, self._loop

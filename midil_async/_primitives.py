@@ -86,11 +86,6 @@ class SingleFlight:
     def __init__(self) -> None:
         self._tasks: LoopBound[list[asyncio.Task[Any]]] = LoopBound(list)
 
-    def busy(self) -> bool:
-        """True while a run is in flight on this loop."""
-        slot = self._tasks.get()
-        return bool(slot) and not slot[0].done()
-
     async def run(
         self,
         work: Callable[[], Awaitable[T]],

@@ -63,10 +63,6 @@ class SingleFlight:
         self._finished = 0
         self._outcome: tuple[Any, BaseException | None] = (None, None)
 
-    def busy(self) -> bool:
-        """True while a run is in flight."""
-        return self._running
-
     def run(
         self,
         work: Callable[[], T],
@@ -128,10 +124,6 @@ class LoopBound(Generic[T]):
                     self._value = self._factory()
                 value = self._value
         return value
-
-    def peek(self) -> T | None:
-        """The ``T`` if one was made, else None."""
-        return self._value
 
     def close(self) -> None:
         """Close the ``T`` now; the next :meth:`get` makes a new one."""
