@@ -3,14 +3,23 @@
 Every public name here has a twin of the same name and parameters in :mod:`midil_sync`.
 """
 
-from midil_async.auth import CognitoJWTAuthorizer, JWTAuthorizer, MultiIssuerAuthorizer
-from midil_async.http import (
-    APIKeyProvider,
-    ClientCredentialsProvider,
-    CognitoClientCredentialsAuthenticator,
-    HttpClient,
-    StaticTokenProvider,
-)
+from typing import TYPE_CHECKING
+
+from midil_common._lazy import exports
+
+if TYPE_CHECKING:
+    from midil_async.auth.authorizers import (
+        CognitoJWTAuthorizer,
+        JWTAuthorizer,
+        MultiIssuerAuthorizer,
+    )
+    from midil_async.http.client import HttpClient
+    from midil_async.http.providers import (
+        APIKeyProvider,
+        ClientCredentialsProvider,
+        CognitoClientCredentialsAuthenticator,
+        StaticTokenProvider,
+    )
 
 __all__: list[str] = [
     "APIKeyProvider",
@@ -22,3 +31,18 @@ __all__: list[str] = [
     "MultiIssuerAuthorizer",
     "StaticTokenProvider",
 ]
+
+# Imported on first use (PEP 562): a plain HttpClient import loads no JWT or settings machinery.
+__getattr__, __dir__ = exports(
+    __name__,
+    {
+        "APIKeyProvider": "midil_async.http.providers",
+        "ClientCredentialsProvider": "midil_async.http.providers",
+        "CognitoClientCredentialsAuthenticator": "midil_async.http.providers",
+        "CognitoJWTAuthorizer": "midil_async.auth.authorizers",
+        "HttpClient": "midil_async.http.client",
+        "JWTAuthorizer": "midil_async.auth.authorizers",
+        "MultiIssuerAuthorizer": "midil_async.auth.authorizers",
+        "StaticTokenProvider": "midil_async.http.providers",
+    },
+)

@@ -3,14 +3,23 @@
 Every public name here has a twin of the same name and parameters in :mod:`midil_async`.
 """
 
-from midil_sync.auth import CognitoJWTAuthorizer, JWTAuthorizer, MultiIssuerAuthorizer
-from midil_sync.http import (
-    APIKeyProvider,
-    ClientCredentialsProvider,
-    CognitoClientCredentialsAuthenticator,
-    HttpClient,
-    StaticTokenProvider,
-)
+from typing import TYPE_CHECKING
+
+from midil_common._lazy import exports
+
+if TYPE_CHECKING:
+    from midil_sync.auth.authorizers import (
+        CognitoJWTAuthorizer,
+        JWTAuthorizer,
+        MultiIssuerAuthorizer,
+    )
+    from midil_sync.http.client import HttpClient
+    from midil_sync.http.providers import (
+        APIKeyProvider,
+        ClientCredentialsProvider,
+        CognitoClientCredentialsAuthenticator,
+        StaticTokenProvider,
+    )
 
 __all__: list[str] = [
     "APIKeyProvider",
@@ -22,3 +31,18 @@ __all__: list[str] = [
     "MultiIssuerAuthorizer",
     "StaticTokenProvider",
 ]
+
+# Imported on first use (PEP 562): a plain HttpClient import loads no JWT or settings machinery.
+__getattr__, __dir__ = exports(
+    __name__,
+    {
+        "APIKeyProvider": "midil_sync.http.providers",
+        "ClientCredentialsProvider": "midil_sync.http.providers",
+        "CognitoClientCredentialsAuthenticator": "midil_sync.http.providers",
+        "CognitoJWTAuthorizer": "midil_sync.auth.authorizers",
+        "HttpClient": "midil_sync.http.client",
+        "JWTAuthorizer": "midil_sync.auth.authorizers",
+        "MultiIssuerAuthorizer": "midil_sync.auth.authorizers",
+        "StaticTokenProvider": "midil_sync.http.providers",
+    },
+)
