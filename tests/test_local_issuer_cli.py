@@ -19,10 +19,11 @@ def test_the_printed_token_verifies_against_the_printed_issuer() -> None:
         assert process.stdout is not None
         issuer = process.stdout.readline().split()[1]
         token = process.stdout.readline().split()[1]
-        claims = JWTAuthorizer(issuer, audience="api").verify(token)
+        with JWTAuthorizer(issuer, audience="api") as authorizer:
+            claims = authorizer.verify(token)
         assert claims.sub == "alice" and claims.has_scopes("articles:read")
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=30) == 0
         if process.stdout is not None:
             process.stdout.close()

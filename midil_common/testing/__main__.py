@@ -7,6 +7,7 @@ Ctrl-C, and prints the issuer URL, the settings that point a service at it, and 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 
@@ -28,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ttl", type=int, default=3600, help="token lifetime in seconds")
     args = parser.parse_args(argv)
 
+    # Ctrl-C and SIGTERM end the wait below; set before anything is printed, so a signal that comes
+    # early still stops the issuer cleanly.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     issuer = LocalIssuer(audience=args.audience, port=args.port, token_ttl=args.ttl).start()
     token = issuer.mint(args.sub, scope=args.scope)
     print(f"issuer  {issuer.url}")
@@ -39,9 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f'  curl -H "Authorization: Bearer {token}" http://127.0.0.1:5000/articles')
     print("Serving until Ctrl-C.", flush=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        while not stop.wait(0.2):
+            pass
     finally:
         issuer.stop()
     return 0
