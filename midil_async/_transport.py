@@ -19,6 +19,7 @@ import httpx
 
 from midil_async._loop import LoopBound
 from midil_common.errors import TransportError
+from midil_common.http.proxies import ProxyRules
 from midil_common.http.transport_rules import (
     BodyLimit,
     Failure,
@@ -55,12 +56,15 @@ class Transport:
         if verify is True:
             verify = ca_bundle() or True  # the CA variables both shells honour
         context = _ssl_context(verify, cert)
+        # httpx reads nothing from the environment (trust_env=False): the core decides the proxy
+        # of each request from the environment read once, here, as the sync shell does.
+        self._proxies = ProxyRules.explicit(proxy) if proxy else ProxyRules.from_environ()
 
-        def new_client() -> httpx.AsyncClient:
+        def new_client(route: str | None) -> httpx.AsyncClient:
             client = httpx.AsyncClient(
                 verify=context,
-                proxy=proxy,
-                trust_env=proxy is None,
+                proxy=route,
+                trust_env=False,
                 limits=limits,
                 follow_redirects=False,
                 event_hooks={"response": [_hold_location]},
@@ -72,12 +76,20 @@ class Transport:
             client.headers.clear()
             return client
 
-        # Connections belong to one event loop: a client per loop, closed as that loop ends.
-        self._clients: LoopBound[httpx.AsyncClient] = LoopBound(new_client, _close_client)
+        self._new_client = new_client
+        # Connections belong to one event loop: per loop, one client per route (direct or a
+        # proxy), all closed as that loop ends.
+        self._clients: LoopBound[dict[str | None, httpx.AsyncClient]] = LoopBound(
+            dict, _close_clients
+        )
 
-    @property
-    def _client(self) -> httpx.AsyncClient:
-        return self._clients.get()
+    def _client_for(self, url: str) -> httpx.AsyncClient:
+        route = self._proxies.proxy_for(url)
+        clients = self._clients.get()
+        client = clients.get(route)
+        if client is None:
+            client = clients[route] = self._new_client(route)
+        return client
 
     async def send(self, request: Request, *, body: Any = None) -> Response:
         """Send ``request`` and read its whole response (up to ``max_body_size``).
@@ -114,7 +126,8 @@ class Transport:
         check_url(request.url, what="request URL")
         timeout = resolved_timeout(request.timeout)
         try:
-            built = self._client.build_request(
+            client = self._client_for(request.url)
+            built = client.build_request(
                 request.method,
                 request.url,
                 headers=list(request.headers.items_raw()),
@@ -129,9 +142,7 @@ class Transport:
         except (httpx.HTTPError, ValueError, UnicodeError):
             raise failure("malformed_request", request) from None
         try:
-            raw = await self._client.send(
-                built, stream=True, follow_redirects=request.follow_redirects
-            )
+            raw = await client.send(built, stream=True, follow_redirects=request.follow_redirects)
         except (httpx.LocalProtocolError, httpx.InvalidURL, httpx.UnsupportedProtocol):
             # h11 quotes the offending header (a token) in its message: not chained.
             raise failure("malformed_request", request) from None
@@ -162,8 +173,9 @@ def _no_cookies() -> http.cookiejar.CookieJar:
     return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
-async def _close_client(client: httpx.AsyncClient) -> None:
-    await client.aclose()
+async def _close_clients(clients: dict[str | None, httpx.AsyncClient]) -> None:
+    for client in list(clients.values()):
+        await client.aclose()
 
 
 async def _hold_location(response: httpx.Response) -> None:

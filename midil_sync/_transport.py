@@ -17,17 +17,16 @@ import contextvars
 import http.client
 import http.cookiejar
 import time
-import urllib.request
 from typing import Any
 
 import requests
 import requests.adapters
-import requests.auth
 import urllib3.connection
 import urllib3.connectionpool
 import urllib3.exceptions
 
 from midil_common.errors import TransportError
+from midil_common.http.proxies import ProxyRules
 from midil_common.http.transport_rules import (
     BodyLimit,
     Failure,
@@ -45,13 +44,6 @@ _CHUNK = 64 * 1024
 
 RawResponse = requests.Response
 """The library's response with its body unread, as :meth:`Transport.open` returns it."""
-
-
-class _NoNetrc(requests.auth.AuthBase):
-    """Leaves requests unchanged; as the session's auth it stops requests reading ~/.netrc."""
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        return r
 
 
 _WRITE_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -157,15 +149,11 @@ class Transport:
         adapter = _Adapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        # Environment proxies only when no explicit proxy was given, as httpx does, and read once
-        # here as httpx does: with trust_env, requests scans every environment variable twice and
-        # looks for ~/.netrc on each request. It keeps trust_env only when the environment names
-        # proxies, for its per-request NO_PROXY handling.
-        env_proxies = urllib.request.getproxies() if proxy is None else {}
-        self._session.trust_env = bool(env_proxies)
-        if self._session.trust_env:
-            # httpx never applies ~/.netrc credentials on its own; neither does this shell.
-            self._session.auth = _NoNetrc()
+        # requests reads nothing from the environment (no proxies, no ~/.netrc, no CA variables):
+        # the core decides the proxy of each request from the environment read once, here, and the
+        # CA bundle below, the same way as the async shell.
+        self._session.trust_env = False
+        self._proxies = ProxyRules.explicit(proxy) if proxy else ProxyRules.from_environ()
         if verify is True:
             verify = ca_bundle() or True  # the CA variables both shells honour
         # Passed on every request too: with trust_env, requests lets REQUESTS_CA_BUNDLE override a
@@ -175,8 +163,6 @@ class Transport:
         self._session.verify = verify
         if cert is not None:
             self._session.cert = cert
-        if proxy is not None:
-            self._session.proxies = {"http": proxy, "https": proxy}
         # The core decides every header; requests' own defaults would make the shells differ.
         self._session.headers.clear()
         # No cookie jar: a client of services keeps no state between requests, and a Set-Cookie
@@ -249,6 +235,7 @@ class Transport:
                 stream=True,
                 verify=self._verify,
                 cert=self._cert,
+                proxies=_proxy_map(self._proxies.proxy_for(request.url)),
             )
         except requests.exceptions.RequestException as exc:
             if guard is not None and guard.fired:
@@ -280,6 +267,10 @@ class Transport:
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
+
+
+def _proxy_map(proxy: str | None) -> dict[str, str]:
+    return {"http": proxy, "https": proxy} if proxy else {}
 
 
 def _guard(request: Request) -> _deadline.Guard | None:

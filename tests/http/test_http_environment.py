@@ -1,6 +1,7 @@
 """What each shell takes from the environment: proxies and NO_PROXY yes, ~/.netrc credentials no.
 
-The environment is read when the client is built (as httpx does), not on every request.
+The environment is read once, when the client is built, and the core decides the proxy of each
+request (midil_common.http.proxies), so both shells route alike.
 """
 
 from __future__ import annotations

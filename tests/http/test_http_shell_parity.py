@@ -329,40 +329,35 @@ ROUTES = {
     ),
 }
 
-# Forms of NO_PROXY on which requests and httpx disagree today: expected as a user would, and
-# pinned (strict xfail) on the shell that does otherwise, until its transport settles them.
-DRIFTS = {
-    "NO_PROXY-host-port": (
-        {"HTTP_PROXY": "{proxy}", "NO_PROXY": "127.0.0.1:{port}"},
-        "127.0.0.1",
-        "direct",
-        "sync",
-        "requests ignores a host:port entry of NO_PROXY; httpx honours it",
-    ),
-    "NO_PROXY-cidr": (
-        {"HTTP_PROXY": "{proxy}", "NO_PROXY": "127.0.0.0/8"},
-        "127.0.0.1",
-        "direct",
-        "async",
-        "httpx ignores a CIDR range in NO_PROXY; requests honours it",
-    ),
-    "NO_PROXY-leading-dot": (
-        {"HTTP_PROXY": "{proxy}", "NO_PROXY": ".localhost"},
-        "localhost",
-        "direct",
-        "async",
-        "httpx's .name matches subdomains only; requests (urllib) matches the name itself too",
-    ),
-}
+# Forms of NO_PROXY on which requests and httpx disagreed; the core's ProxyRules settles them.
+ROUTES.update(
+    {
+        "NO_PROXY-host-port": (
+            {"HTTP_PROXY": "{proxy}", "NO_PROXY": "127.0.0.1:{port}"},
+            "127.0.0.1",
+            "direct",
+        ),
+        "NO_PROXY-other-port": (
+            {"HTTP_PROXY": "{proxy}", "NO_PROXY": "127.0.0.1:1"},
+            "127.0.0.1",
+            "proxy",
+        ),
+        "NO_PROXY-cidr": (
+            {"HTTP_PROXY": "{proxy}", "NO_PROXY": "127.0.0.0/8"},
+            "127.0.0.1",
+            "direct",
+        ),
+        "NO_PROXY-leading-dot": (
+            {"HTTP_PROXY": "{proxy}", "NO_PROXY": ".localhost"},
+            "localhost",
+            "direct",
+        ),
+    }
+)
 
 
 def _route_cases() -> list[Any]:
-    cases = [
-        pytest.param(env, host, route, None, id=name) for name, (env, host, route) in ROUTES.items()
-    ]
-    for name, (env, host, route, drifting, reason) in DRIFTS.items():
-        cases.append(pytest.param(env, host, route, (drifting, reason), id=name))
-    return cases
+    return [pytest.param(env, host, route, id=name) for name, (env, host, route) in ROUTES.items()]
 
 
 async def _route(make: Any, target: FaultServer, proxy: FaultServer, host: str) -> str:
@@ -386,7 +381,7 @@ def _environment(env: dict[str, str], target: FaultServer, proxy: FaultServer) -
     return {name: value.format(**values) for name, value in env.items()}
 
 
-@pytest.mark.parametrize(("env", "host", "expected", "drift"), _route_cases())
+@pytest.mark.parametrize(("env", "host", "expected"), _route_cases())
 async def test_proxy_environment_routes_both_shells_alike(
     make: Any,
     shell: str,
@@ -394,12 +389,8 @@ async def test_proxy_environment_routes_both_shells_alike(
     env: dict[str, str],
     host: str,
     expected: str,
-    drift: tuple[str, str] | None,
-    request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if drift is not None and drift[0] == shell:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=f"drift: {drift[1]}"))
     target, proxy = server_factory(), server_factory()
     for name, value in _environment(env, target, proxy).items():
         monkeypatch.setenv(name, value)
@@ -411,16 +402,7 @@ async def test_a_proxy_variable_set_after_the_client_is_built_is_ignored(
     shell: str,
     server_factory: Callable[[], FaultServer],
     monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if shell == "async":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="drift: the async shell builds its httpx client (and reads the "
-                "environment) when it first sends on an event loop, not when it is built",
-            )
-        )
     target, proxy = server_factory(), server_factory()
     client = make("HttpClient", retry=FAST, timeout=2)
     monkeypatch.setenv("HTTP_PROXY", proxy.url())
