@@ -12,6 +12,7 @@ agreement on every URL this function accepts.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -177,8 +178,11 @@ def check_url(url: object, *, what: str = "URL") -> str:
     return url
 
 
+@functools.lru_cache(maxsize=512)
 def _authority_problem(authority: str) -> str | None:
-    """Why ``authority`` is refused, or None when every parser reads it alike."""
+    """Why ``authority`` is refused, or None when every parser reads it alike.
+
+    Cached: a client talks to a handful of hosts, and this runs for every request."""
     if not authority:
         return "it has no host"
     if "\\" in authority:
