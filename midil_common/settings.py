@@ -76,7 +76,7 @@ class AuthSettings(_Section):
     token_use: Literal["access", "id"] = "access"
     required_groups: StrList = ()
     realm: str | None = None
-    token_cache_size: int = Field(default=0, ge=0)
+    token_cache_size: int = Field(default=1024, ge=0)
     accept_any_audience: bool = False
 
     _lists = field_validator(

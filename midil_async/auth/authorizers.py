@@ -25,6 +25,7 @@ from midil_common.auth.jws import DEFAULT_MAX_TOKEN_SIZE
 from midil_common.auth.policy import DEFAULT_ALGORITHMS
 from midil_common.auth.presets import cognito_verifier, jwt_verifier, pick_by_issuer
 from midil_common.auth.settings import cognito_kwargs, jwt_kwargs
+from midil_common.auth.token_cache import DEFAULT_TOKEN_CACHE_SIZE
 from midil_common.auth.verifier import DEFAULT_FETCH_DEADLINE, RefreshRound, TokenVerifier
 from midil_common.errors import JWKSFetchError, TransportError
 from midil_common.http.types import Timeout
@@ -165,7 +166,8 @@ class JWTAuthorizer(_Shell):
         token_type: expected header ``typ`` (``"at+jwt"`` for RFC 9068 access tokens).
         jwks: a JWKS dict for offline use.
         max_token_size: longer tokens are refused before any work.
-        token_cache_size: entries of the verified-token cache (0: off).
+        token_cache_size: entries of the verified-token cache (0: off). On by default: a
+            hit answers exactly as a full verification would at that instant.
         cache_ttl: key freshness when the JWKS response gives no ``max-age``.
         cooldown: after a refetch that did not bring an unknown ``kid``, unknown kids are refused
             without fetching for this long.
@@ -191,7 +193,7 @@ class JWTAuthorizer(_Shell):
         token_type: str | None = None,
         jwks: Mapping[str, Any] | None = None,
         max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
-        token_cache_size: int = 0,
+        token_cache_size: int = DEFAULT_TOKEN_CACHE_SIZE,
         cache_ttl: float = 600.0,
         cooldown: float = 10.0,
         max_stale: float = 86400.0,
@@ -252,7 +254,7 @@ class CognitoJWTAuthorizer(_Shell):
         jwks: Mapping[str, Any] | None = None,
         leeway: float = 0.0,
         algorithms: Sequence[str] = ("RS256",),
-        token_cache_size: int = 0,
+        token_cache_size: int = DEFAULT_TOKEN_CACHE_SIZE,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
         fetch_deadline: float = DEFAULT_FETCH_DEADLINE,
     ) -> None:

@@ -20,6 +20,7 @@ from midil_common.auth.discovery import DEFAULT_FETCH_TIMEOUT
 from midil_common.auth.jwks_cache import JWKSCache
 from midil_common.auth.jws import DEFAULT_MAX_TOKEN_SIZE, unverified_issuer
 from midil_common.auth.policy import DEFAULT_ALGORITHMS, VerificationPolicy
+from midil_common.auth.token_cache import DEFAULT_TOKEN_CACHE_SIZE
 from midil_common.auth.verifier import DEFAULT_FETCH_DEADLINE, TokenVerifier
 from midil_common.errors import InvalidIssuerError
 from midil_common.http.types import Timeout
@@ -40,7 +41,7 @@ def jwt_verifier(
     token_type: str | None = None,
     jwks: Mapping[str, Any] | None = None,
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
-    token_cache_size: int = 0,
+    token_cache_size: int = DEFAULT_TOKEN_CACHE_SIZE,
     cache_ttl: float = 600.0,
     cooldown: float = 10.0,
     max_stale: float = 86400.0,
@@ -81,7 +82,7 @@ def cognito_verifier(
     jwks: Mapping[str, Any] | None = None,
     leeway: float = 0.0,
     algorithms: Iterable[str] = ("RS256",),
-    token_cache_size: int = 0,
+    token_cache_size: int = DEFAULT_TOKEN_CACHE_SIZE,
     timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
     fetch_deadline: float = DEFAULT_FETCH_DEADLINE,
 ) -> tuple[TokenVerifier, CognitoRules]:

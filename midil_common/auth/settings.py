@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from midil_common.auth.token_cache import DEFAULT_TOKEN_CACHE_SIZE
 from midil_common.errors import ConfigError
 from midil_common.settings import AuthSettings, MidilSettings, load_settings
 
@@ -92,7 +93,7 @@ def jwt_kwargs(settings: MidilSettings | AuthSettings | None = None) -> dict[str
         kwargs["algorithms"] = auth.algorithms
     if auth.leeway:
         kwargs["leeway"] = auth.leeway
-    if auth.token_cache_size:
+    if auth.token_cache_size != DEFAULT_TOKEN_CACHE_SIZE:
         kwargs["token_cache_size"] = auth.token_cache_size
     return kwargs
 
@@ -124,6 +125,6 @@ def cognito_kwargs(settings: MidilSettings | AuthSettings | None = None) -> dict
         kwargs["jwks_url"] = auth.jwks_url
     if auth.leeway:
         kwargs["leeway"] = auth.leeway
-    if auth.token_cache_size:
+    if auth.token_cache_size != DEFAULT_TOKEN_CACHE_SIZE:
         kwargs["token_cache_size"] = auth.token_cache_size
     return kwargs

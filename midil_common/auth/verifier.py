@@ -38,7 +38,7 @@ from midil_common.auth.jws import decode_payload, parse_token
 from midil_common.auth.keys import KeySet
 from midil_common.auth.policy import VerificationPolicy, check_header, validate_claims
 from midil_common.auth.policy import verify_signature as _verify_signature
-from midil_common.auth.token_cache import VerifiedTokenCache
+from midil_common.auth.token_cache import DEFAULT_TOKEN_CACHE_SIZE, VerifiedTokenCache
 from midil_common.errors import ConfigError, JWKSFetchError, TransportError
 from midil_common.errors import TimeoutError as TransportTimeoutError
 from midil_common.http.types import Request, Response, Timeout
@@ -60,7 +60,7 @@ class TokenVerifier:
         jwks_url: where the keys are; None means "from the issuer's discovery document".
         jwks: a JWKS dict seeding the keys for offline use (then nothing is ever fetched).
         cache: the JWKS cache state (defaults apply when None).
-        token_cache_size: entries of the verified-token LRU (0: off).
+        token_cache_size: entries of the verified-token LRU (1024 by default; 0: off).
         extra_check: a further check on verified claims (the Cognito rules, say).
         timeout, max_jwks_size: limits of discovery and JWKS requests.
         fetch_deadline: seconds a whole fetch round may take (discovery and key set, retries
@@ -74,7 +74,7 @@ class TokenVerifier:
         jwks_url: str | None = None,
         jwks: Mapping[str, Any] | None = None,
         cache: JWKSCache | None = None,
-        token_cache_size: int = 0,
+        token_cache_size: int = DEFAULT_TOKEN_CACHE_SIZE,
         extra_check: Callable[[TokenClaims], None] | None = None,
         timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
         max_jwks_size: int = DEFAULT_MAX_JWKS_SIZE,
@@ -153,6 +153,7 @@ class TokenVerifier:
                     alg=parsed.alg,
                     key=decision.key,
                     policy=policy,
+                    size=len(token),
                 )
             return claims
         if isinstance(decision, Refuse):
