@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import http.cookiejar
 import os
 import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -29,6 +28,9 @@ from midil_common.http.transport_rules import (
 )
 from midil_common.http.types import Headers, Request, Response
 from midil_common.http.urls import check_url
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
 
 _T = TypeVar("_T")
 builtins_timeout = builtins.TimeoutError
@@ -169,8 +171,10 @@ class Transport:
         await self._clients.aclose()
 
 
-def _no_cookies() -> http.cookiejar.CookieJar:
-    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+def _no_cookies() -> CookieJar:
+    from http.cookiejar import CookieJar, DefaultCookiePolicy  # here: only when a client is made
+
+    return CookieJar(DefaultCookiePolicy(allowed_domains=[]))
 
 
 async def _close_clients(clients: dict[str | None, httpx.AsyncClient]) -> None:

@@ -8,7 +8,6 @@ retried because its body cannot be sent twice.
 from __future__ import annotations
 
 import json as _json
-import uuid
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +97,8 @@ def encode_multipart(
     fields: Mapping[str, Any], files: FilesInput, *, boundary: str | None = None
 ) -> Body:
     """A ``multipart/form-data`` body (RFC 7578) with the form ``fields`` then the ``files``."""
+    import uuid  # here: uuid loads platform, a cost every plain import would pay
+
     mark = boundary or uuid.uuid4().hex
     chunks: list[bytes] = []
     for name, value in _form_pairs(fields):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import inspect
-import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -266,6 +264,8 @@ def _capped(timeout: Timeout, limit: float) -> Timeout:
 
 
 def _new_key() -> str:
+    import uuid  # here: uuid loads platform, a cost every plain import would pay
+
     return str(uuid.uuid4())
 
 
@@ -297,6 +297,8 @@ def check_auth_provider(auth: object, *, coroutines: bool) -> None:
             f"tuple, not {type(auth).__name__}",
             variable="auth",
         )
+    import inspect  # here: inspect loads ast and dis, a cost every plain import would pay
+
     if inspect.iscoroutinefunction(get_headers) != coroutines:
         shell, other = (
             ("midil_async", "midil_sync") if coroutines else ("midil_sync", "midil_async")
