@@ -50,7 +50,7 @@ def _state_claims(request: Request) -> Any:
     return getattr(request.state, "claims", None)
 
 
-class Authenticated:
+class Authenticated(HTTPBearer):
     """A dependency verifying the request's bearer token with ``authorizer``; returns ``TokenClaims``.
 
     Build it once per application. Use it as ``Depends(auth)``, or ``Security(auth, scopes=[...])``
@@ -78,21 +78,23 @@ class Authenticated:
         bearer: HTTPBearer | None = None,
     ) -> None:
         check_authorizer(authorizer, coroutines=True)
+        scheme = bearer or bearer_scheme
+        # The dependency is itself the HTTPBearer security scheme (its model and name are the
+        # declared one's), so OpenAPI shows the lock without a nested dependency per request.
+        super().__init__(auto_error=False)
+        self.model = scheme.model
+        self.scheme_name = scheme.scheme_name
         self.authorizer = authorizer
         self.options = AuthOptions.build(realm=realm, optional=optional, cookie=token_cookie)
         self.match: Match = match
-        scheme = bearer or bearer_scheme
-
-        async def signature(
-            request: Request,
-            security_scopes: SecurityScopes,
-            _credentials: Any = Depends(scheme),  # noqa: B008
-        ) -> Any:
-            return None
-
-        # FastAPI reads the dependency's parameters from __signature__: this is how the per-instance
-        # HTTPBearer reaches OpenAPI.
-        self.__signature__ = inspect.signature(signature, eval_str=True)
+        # FastAPI resolves string annotations through the callable's globals, which an instance
+        # lacks: hand it the evaluated signature of __call__.
+        self.__signature__ = inspect.Signature(
+            [
+                inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=kind)
+                for name, kind in (("request", Request), ("security_scopes", SecurityScopes))
+            ]
+        )
 
     def optional(self) -> Authenticated:
         """The same dependency, returning None when the request carries no token."""
@@ -116,8 +118,8 @@ class Authenticated:
         request.state.claims = claims
         return claims
 
-    async def __call__(
-        self, request: Request, security_scopes: SecurityScopes, _credentials: Any = None
+    async def __call__(  # type: ignore[override]
+        self, request: Request, security_scopes: SecurityScopes
     ) -> TokenClaims | None:
         """Dependency entry point: claims, or a :class:`MidilHTTPException`."""
         try:
