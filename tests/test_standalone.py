@@ -16,26 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Assembled from pieces so that this file does not match its own patterns.
-DESIGN_MD = "DESIGN" + ".md"
-_UP = re.escape("..") + r"[/\\]"
-OUTSIDE = re.compile(
-    "|".join(
-        [
-            _UP + "shared",  # a path to the folder beside the checkout
-            "shared" + r"[/\\]conformance",  # its conformance documents
-            "shared" + r"[/\\]DESIGN",  # its design document
-            re.escape(DESIGN_MD)
-            + r"[^\n]*\bshared"
-            + " folder",  # "the design doc in the ... folder"
-        ]
-    )
-)
-# The design document is docs/architecture.md; a file that names DESIGN_MD points at the one that
-# used to sit outside the repository. Files that still do, pending their owners' edits, are listed
-# here (none today): remove an entry once its file names docs/architecture.md
-# (test_pending_entries_are_still_needed fails until then).
-PENDING_DESIGN_MD: set[str] = set()
+DESIGN_MD = "DESIGN" + ".md"  # assembled, so that this file does not name it
+# A parent-relative path (two dots, a slash, a name); it stays inside the repository only when the
+# name is one of the repository's own top-level entries (a command run from ``examples/`` may say
+# "../.venv/bin/flask"). Any other parent path points at something beside the checkout.
+PARENT_PATH = re.compile(r"(?<![\w.])\.\.[/\\]([^\s/\\'\"`)\]]+)")
+MADE_BY_MAKE = {".venv"}
 
 
 def _tracked_files() -> list[Path]:
@@ -74,23 +60,39 @@ def _offenders(pattern: re.Pattern[str]) -> dict[str, list[str]]:
     return found
 
 
+def outside_references(text: str, top_level: set[str]) -> list[str]:
+    """The parent-relative paths in ``text`` that leave the repository."""
+    return [
+        match.group(0)
+        for match in PARENT_PATH.finditer(text)
+        if match.group(1) not in top_level | MADE_BY_MAKE
+    ]
+
+
 def test_no_tracked_file_points_outside_the_repository() -> None:
-    assert _offenders(OUTSIDE) == {}
+    files = _tracked_files()
+    top_level = {path.relative_to(ROOT).parts[0] for path in files}
+    found = {}
+    for path in files:
+        text = _text(path)
+        if text is not None and (refs := outside_references(text, top_level)):
+            found[path.relative_to(ROOT).as_posix()] = refs
+    assert found == {}
 
 
-def _design_md_offenders() -> dict[str, list[str]]:
-    if (ROOT / DESIGN_MD).exists():
-        return {}
-    return _offenders(re.compile(r"\b" + re.escape(DESIGN_MD) + r"\b"))
+def test_the_outside_reference_check_itself() -> None:
+    up = "." * 2  # assembled, so that this file does not match its own check
+    top = {"tests", "docs", "examples"}
+    assert outside_references(f"cd examples && {up}/.venv/bin/flask run", top) == []
+    assert outside_references(f"see {up}/docs/http.md and {up}/tests/x.py", top) == []
+    assert outside_references(f"read {up}/elsewhere/doc.md", top) == [f"{up}/elsewhere"]
+    assert outside_references(f"open {up}\\beside\\y", top) == [f"{up}\\beside"]
 
 
 def test_no_tracked_file_names_a_design_document_the_repository_lacks() -> None:
-    offenders = _design_md_offenders()
-    assert {name: lines for name, lines in offenders.items() if name not in PENDING_DESIGN_MD} == {}
-
-
-def test_pending_entries_are_still_needed() -> None:
-    assert set(_design_md_offenders()) >= PENDING_DESIGN_MD
+    if (ROOT / DESIGN_MD).exists():
+        return
+    assert _offenders(re.compile(r"\b" + re.escape(DESIGN_MD) + r"\b")) == {}
 
 
 def test_the_readme_links_the_architecture_document() -> None:
