@@ -21,6 +21,7 @@ parameter and negotiation dependencies), :mod:`.responses` (``JSONAPIResponse``)
 :mod:`.exceptions` (``MidilHTTPException``) and :mod:`.handlers` (``register_exception_handlers``).
 """
 
+from midil_async.fastapi import _requires  # noqa: F401  (first: names a missing extra)
 from midil_async.fastapi.dependencies import (
     Authenticated,
     get_claims,

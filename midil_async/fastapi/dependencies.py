@@ -11,13 +11,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-try:
-    from fastapi import Depends, Request
-    from fastapi.security import HTTPBearer, SecurityScopes
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs FastAPI ({exc}): pip install 'midil-kit[fastapi]'"
-    ) from exc
+from fastapi import Depends, Request
+from fastapi.security import HTTPBearer, SecurityScopes
 
 from midil_async.fastapi.exceptions import MidilHTTPException
 from midil_common.adapters import (

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-try:
-    from starlette.exceptions import HTTPException as StarletteHTTPException
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs FastAPI ({exc}): pip install 'midil-kit[fastapi]'"
-    ) from exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from midil_common.adapters import ErrorResponse, error_response
 

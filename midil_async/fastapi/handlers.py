@@ -6,15 +6,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-try:
-    from fastapi import FastAPI, Request
-    from fastapi.exceptions import RequestValidationError
-    from starlette.exceptions import HTTPException as StarletteHTTPException
-    from starlette.responses import Response
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs FastAPI ({exc}): pip install 'midil-kit[fastapi]'"
-    ) from exc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from midil_async.fastapi.exceptions import MidilHTTPException
 from midil_async.fastapi.responses import as_response

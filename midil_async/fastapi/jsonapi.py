@@ -5,12 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-try:
-    from fastapi import Request
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs FastAPI ({exc}): pip install 'midil-kit[fastapi]'"
-    ) from exc
+from fastapi import Request
 
 from midil_async.fastapi.exceptions import MidilHTTPException
 from midil_common.adapters.jsonapi import QueryRules, negotiate_request

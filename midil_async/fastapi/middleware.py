@@ -6,14 +6,9 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-try:
-    from starlette.datastructures import Headers
-    from starlette.requests import cookie_parser
-    from starlette.types import ASGIApp, Receive, Scope, Send
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs FastAPI ({exc}): pip install 'midil-kit[fastapi]'"
-    ) from exc
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from midil_async.fastapi.responses import as_response
 from midil_common.adapters import AuthOptions, ErrorResponse, error_response

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-try:
-    from starlette.responses import Response
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs FastAPI ({exc}): pip install 'midil-kit[fastapi]'"
-    ) from exc
+from starlette.responses import Response
 
 from midil_common.adapters import ErrorResponse
 from midil_common.adapters.jsonapi import MEDIA_TYPE, render_document

@@ -6,6 +6,7 @@ see :mod:`midil_sync.django.middleware` for the keys. DRF users add
 ``midil_sync.django.drf.jsonapi_exception_handler``.
 """
 
+from midil_sync.django import _requires  # noqa: F401  (first: names a missing extra)
 from midil_sync.django.conf import get_config, reset_config
 from midil_sync.django.decorators import (
     jsonapi_view,

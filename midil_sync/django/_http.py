@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-try:
-    from asgiref.sync import sync_to_async
-    from django.http import HttpRequest, HttpResponse
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Django ({exc}): pip install 'midil-kit[django]'") from exc
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse
 
 from midil_common.adapters import ErrorResponse, error_response
 from midil_common.adapters.logs import log_failure

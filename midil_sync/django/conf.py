@@ -12,13 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-try:
-    from django.conf import settings
-    from django.core.signals import setting_changed
-    from django.dispatch import receiver
-    from django.utils.module_loading import import_string
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Django ({exc}): pip install 'midil-kit[django]'") from exc
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
 
 from midil_common.adapters import AuthOptions, authorizer_spec
 from midil_common.adapters.checks import check_authorizer

@@ -12,11 +12,8 @@ import functools
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-try:
-    from asgiref.sync import iscoroutinefunction
-    from django.http import HttpRequest
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Django ({exc}): pip install 'midil-kit[django]'") from exc
+from asgiref.sync import iscoroutinefunction
+from django.http import HttpRequest
 
 from midil_common.adapters import Match, MissingTokenError, check_permission, check_scopes
 from midil_common.adapters.jsonapi import negotiate_request

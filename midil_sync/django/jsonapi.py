@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-try:
-    from django.http import HttpRequest, HttpResponse
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Django ({exc}): pip install 'midil-kit[django]'") from exc
+from django.http import HttpRequest, HttpResponse
 
 from midil_common.adapters.jsonapi import MEDIA_TYPE, QueryRules, render_document
 

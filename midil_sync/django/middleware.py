@@ -22,11 +22,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-try:
-    from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-    from django.http import HttpRequest, HttpResponseBase
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Django ({exc}): pip install 'midil-kit[django]'") from exc
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
 
 from midil_common.errors import MidilError
 from midil_sync.django._http import attach, averify, error_http_response, request_token, verify

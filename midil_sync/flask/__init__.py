@@ -24,6 +24,7 @@ The configuration keys are listed in :mod:`.extension`. The modules, one job eac
 ``jsonapi_query``, ``jsonapi_response``) and :mod:`.handlers` (the JSON:API error handlers).
 """
 
+from midil_sync.flask import _requires  # noqa: F401  (first: names a missing extra)
 from midil_sync.flask.claims import current_claims
 from midil_sync.flask.decorators import require_auth, require_permission, require_scopes
 from midil_sync.flask.extension import MidilAuth

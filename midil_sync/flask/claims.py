@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-try:
-    from flask import g, request
-    from werkzeug.local import LocalProxy
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Flask ({exc}): pip install 'midil-kit[flask]'") from exc
+from flask import g, request
+from werkzeug.local import LocalProxy
 
 from midil_common.adapters import MissingTokenError
 from midil_sync.flask.state import app_state

@@ -7,10 +7,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
 
-try:
-    from flask import current_app
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Flask ({exc}): pip install 'midil-kit[flask]'") from exc
+from flask import current_app
 
 from midil_common.adapters import Match, check_permission, check_scopes
 from midil_sync.flask.claims import authenticate, required_claims

@@ -14,11 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-try:
-    from flask import Flask
-    from werkzeug.exceptions import HTTPException
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Flask ({exc}): pip install 'midil-kit[flask]'") from exc
+from flask import Flask
+from werkzeug.exceptions import HTTPException
 
 from midil_common.adapters import AuthOptions, authorizer_spec
 from midil_common.adapters.checks import check_authorizer

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import logging
 
-try:
-    from flask import Response, current_app
-    from werkzeug.exceptions import HTTPException
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Flask ({exc}): pip install 'midil-kit[flask]'") from exc
+from flask import Response, current_app
+from werkzeug.exceptions import HTTPException
 
 from midil_common.adapters import ErrorResponse, error_response, framework_error
 from midil_common.adapters.logs import log_failure

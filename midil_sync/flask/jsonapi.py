@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-try:
-    from flask import Response, request
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(f"{__name__} needs Flask ({exc}): pip install 'midil-kit[flask]'") from exc
+from flask import Response, request
 
 from midil_common.adapters.jsonapi import MEDIA_TYPE, QueryRules, negotiate_request, render_document
 from midil_sync.flask.decorators import F, decorate

@@ -25,12 +25,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-try:
-    import rest_framework  # noqa: F401  (the extra is checked here, before any name is used)
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs Django and Django REST framework ({exc}): pip install 'midil-kit[django]'"
-    ) from exc
+from midil_sync.django.drf import _requires  # noqa: F401  (first: names a missing extra)
 
 if TYPE_CHECKING:
     from midil_sync.django.drf.authentication import JWTAuthentication

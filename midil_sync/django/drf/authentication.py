@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-try:
-    from django.http import HttpRequest
-    from rest_framework.authentication import BaseAuthentication
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs Django and Django REST framework ({exc}): pip install 'midil-kit[django]'"
-    ) from exc
+from django.http import HttpRequest
+from rest_framework.authentication import BaseAuthentication
 
 from midil_common.adapters import bearer_challenge
 from midil_common.errors import MidilError

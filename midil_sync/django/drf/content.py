@@ -5,14 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-try:
-    from rest_framework.negotiation import DefaultContentNegotiation
-    from rest_framework.parsers import BaseParser, JSONParser
-    from rest_framework.renderers import BaseRenderer, JSONRenderer
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs Django and Django REST framework ({exc}): pip install 'midil-kit[django]'"
-    ) from exc
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from midil_common.adapters.jsonapi import MEDIA_TYPE, negotiate_request, render_document
 from midil_common.errors import MidilError

@@ -10,14 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-try:
-    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-    from django.http import Http404, HttpResponse
-    from rest_framework import exceptions
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs Django and Django REST framework ({exc}): pip install 'midil-kit[django]'"
-    ) from exc
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponse
+from rest_framework import exceptions
 
 from midil_common.adapters import (
     ErrorResponse,

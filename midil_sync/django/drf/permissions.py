@@ -14,21 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-try:
-    from rest_framework.permissions import (
-        AND,
-        NOT,
-        OR,
-        BasePermission,
-        BasePermissionMetaclass,
-        OperandHolder,
-        OperationHolderMixin,
-        SingleOperandHolder,
-    )
-except ModuleNotFoundError as exc:  # a missing extra: say which one
-    raise ImportError(
-        f"{__name__} needs Django and Django REST framework ({exc}): pip install 'midil-kit[django]'"
-    ) from exc
+from rest_framework.permissions import (
+    AND,
+    NOT,
+    OR,
+    BasePermission,
+    BasePermissionMetaclass,
+    OperandHolder,
+    OperationHolderMixin,
+    SingleOperandHolder,
+)
 
 from midil_common.adapters import Match, check_permission, check_scopes
 from midil_common.errors import MidilError, PermissionDeniedError
