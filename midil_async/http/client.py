@@ -231,8 +231,7 @@ class HttpClient:
             prepared,
             self._budget,
             started=time.monotonic(),
-            can_reauthenticate=self._auth is not None
-            and self._config.sends_credentials_to(prepared.request.url),
+            can_reauthenticate=self._auth_for(prepared.request.url) is not None,
         )
         while True:
             outcome, used = await self._attempt(
@@ -447,8 +446,7 @@ class HttpClient:
             prepared,
             self._budget,
             started=time.monotonic(),
-            can_reauthenticate=self._auth is not None
-            and self._config.sends_credentials_to(prepared.request.url),
+            can_reauthenticate=self._auth_for(prepared.request.url) is not None,
         )
         while True:
             opened, used = await self._open(
@@ -479,8 +477,15 @@ class HttpClient:
 
     # ------------------------------------------------------------------------------ internals
 
-    async def _auth_headers(self) -> dict[str, str] | None:
-        return await self._auth.get_headers() if self._auth is not None else None
+    def _auth_for(self, url: str) -> AsyncAuthProvider | None:
+        """The auth provider when its credentials go to ``url`` (its origin is allowed)."""
+        if self._auth is None or not self._config.sends_credentials_to(url):
+            return None
+        return self._auth
+
+    async def _auth_headers(self, url: str) -> dict[str, str] | None:
+        auth = self._auth_for(url)
+        return await auth.get_headers() if auth is not None else None
 
     async def _invalidate(self, used: dict[str, str] | None) -> None:
         if self._auth is None:
@@ -495,11 +500,7 @@ class HttpClient:
     ) -> tuple[Response | TransportError, dict[str, str] | None]:
         """One attempt: send, follow the redirects the core allows; the outcome and the auth
         headers it was sent with."""
-        auth_headers = (
-            await self._auth_headers()
-            if self._config.sends_credentials_to(prepared.request.url)
-            else None
-        )
+        auth_headers = await self._auth_headers(prepared.request.url)
         request = self._config.authorize(
             prepared, auth_headers, remaining=remaining, deadline=deadline
         )
@@ -522,11 +523,7 @@ class HttpClient:
         self, prepared: PreparedRequest, remaining: float | None, deadline: float | None
     ) -> tuple[tuple[Request, RawResponse] | TransportError, dict[str, str] | None]:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
-        auth_headers = (
-            await self._auth_headers()
-            if self._config.sends_credentials_to(prepared.request.url)
-            else None
-        )
+        auth_headers = await self._auth_headers(prepared.request.url)
         request = self._config.authorize(
             prepared, auth_headers, remaining=remaining, deadline=deadline
         )

@@ -232,8 +232,7 @@ class HttpClient:
             prepared,
             self._budget,
             started=time.monotonic(),
-            can_reauthenticate=self._auth is not None
-            and self._config.sends_credentials_to(prepared.request.url),
+            can_reauthenticate=self._auth_for(prepared.request.url) is not None,
         )
         while True:
             outcome, used = self._attempt(
@@ -448,8 +447,7 @@ class HttpClient:
             prepared,
             self._budget,
             started=time.monotonic(),
-            can_reauthenticate=self._auth is not None
-            and self._config.sends_credentials_to(prepared.request.url),
+            can_reauthenticate=self._auth_for(prepared.request.url) is not None,
         )
         while True:
             opened, used = self._open(
@@ -480,8 +478,15 @@ class HttpClient:
 
     # ------------------------------------------------------------------------------ internals
 
-    def _auth_headers(self) -> dict[str, str] | None:
-        return self._auth.get_headers() if self._auth is not None else None
+    def _auth_for(self, url: str) -> AuthProvider | None:
+        """The auth provider when its credentials go to ``url`` (its origin is allowed)."""
+        if self._auth is None or not self._config.sends_credentials_to(url):
+            return None
+        return self._auth
+
+    def _auth_headers(self, url: str) -> dict[str, str] | None:
+        auth = self._auth_for(url)
+        return auth.get_headers() if auth is not None else None
 
     def _invalidate(self, used: dict[str, str] | None) -> None:
         if self._auth is None:
@@ -496,11 +501,7 @@ class HttpClient:
     ) -> tuple[Response | TransportError, dict[str, str] | None]:
         """One attempt: send, follow the redirects the core allows; the outcome and the auth
         headers it was sent with."""
-        auth_headers = (
-            self._auth_headers()
-            if self._config.sends_credentials_to(prepared.request.url)
-            else None
-        )
+        auth_headers = self._auth_headers(prepared.request.url)
         request = self._config.authorize(
             prepared, auth_headers, remaining=remaining, deadline=deadline
         )
@@ -523,11 +524,7 @@ class HttpClient:
         self, prepared: PreparedRequest, remaining: float | None, deadline: float | None
     ) -> tuple[tuple[Request, RawResponse] | TransportError, dict[str, str] | None]:
         """Like :meth:`_attempt`, but the final body is left unread for streaming."""
-        auth_headers = (
-            self._auth_headers()
-            if self._config.sends_credentials_to(prepared.request.url)
-            else None
-        )
+        auth_headers = self._auth_headers(prepared.request.url)
         request = self._config.authorize(
             prepared, auth_headers, remaining=remaining, deadline=deadline
         )
