@@ -15,6 +15,8 @@ once here become their sync twins by a plain rewrite (``scripts/unasync.py``): `
 from __future__ import annotations
 
 import asyncio
+import builtins
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
@@ -130,10 +132,21 @@ async def gather(*works: Awaitable[T]) -> list[T]:
 
 async def within(work: Awaitable[T], deadline: float | None) -> T:
     """Await ``work``, cancelled at ``deadline`` (a ``time.monotonic()`` instant) with
-    :class:`DeadlineExceeded`."""
+    :class:`DeadlineExceeded`. On Python 3.11+ a timeout scope, not a new task."""
     if deadline is None:
         return await work
+    left = max(0.0, deadline - time.monotonic())
+    if sys.version_info >= (3, 11):
+        scope = asyncio.timeout(left)
+        try:
+            async with scope:
+                return await work
+        except builtins.TimeoutError:
+            # The kit's own TimeoutError is a builtins one too: only the scope's expiry is ours.
+            if scope.expired():
+                raise DeadlineExceeded from None
+            raise
     try:
-        return await asyncio.wait_for(work, timeout=max(0.0, deadline - time.monotonic()))
+        return await asyncio.wait_for(work, timeout=left)
     except asyncio.TimeoutError:
         raise DeadlineExceeded from None

@@ -6,10 +6,8 @@ The async twin of ``midil_sync._transport``: same limits, same error mapping, sa
 from __future__ import annotations
 
 import asyncio
-import builtins
 import os
 import ssl
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from midil_async._loop import LoopBound
+from midil_async._primitives import DeadlineExceeded, within
 from midil_common.errors import TransportError
 from midil_common.http.proxies import ProxyRules
 from midil_common.http.transport_rules import (
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
 _T = TypeVar("_T")
-builtins_timeout = builtins.TimeoutError
 
 __all__ = ["RawResponse", "Transport", "aiter_capped", "head_of", "response_headers"]
 
@@ -254,25 +252,13 @@ async def aiter_capped(
 
 async def _within(request: Request, work: Awaitable[_T]) -> _T:
     """Await ``work``, cancelled at ``request.deadline`` (a ``time.monotonic()`` instant)."""
-    if request.deadline is None:
-        return await work
-    left = request.deadline - time.monotonic()
-    if left <= 0:
+    if request.deadline is not None and request.deadline <= time.monotonic():
         if asyncio.iscoroutine(work):
             work.close()
         raise failure("deadline_before_sending", request)
-    if sys.version_info >= (3, 11):
-        scope = asyncio.timeout(left)
-        try:
-            async with scope:
-                return await work
-        except builtins_timeout:
-            if scope.expired():
-                raise failure("deadline", request) from None
-            raise
     try:
-        return await asyncio.wait_for(work, left)
-    except asyncio.TimeoutError:
+        return await within(work, request.deadline)
+    except DeadlineExceeded:
         raise failure("deadline", request) from None
 
 
