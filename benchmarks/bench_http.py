@@ -105,7 +105,7 @@ def main() -> None:
                 ours,
                 "httpx.AsyncClient().get",
                 anchor,
-                goal="<= 1.10",
+                goal="<= 1.05",
             )
         )
         loop.run_until_complete(plain.aclose())

@@ -12,9 +12,11 @@ simply dropped: it cannot be awaited from another loop.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["LoopBound"]
 
@@ -41,7 +43,7 @@ class LoopBound(Generic[T]):
 
     def get(self) -> T:
         """The ``T`` of the running loop (made now if this loop has none yet)."""
-        loop = asyncio.get_running_loop()
+        loop = _running_loop()
         if loop is not self._loop or self._value is None:
             self._value = self._factory()
             self._loop = loop
@@ -57,12 +59,19 @@ class LoopBound(Generic[T]):
         self._guard = self._value = self._loop = None
         if value is None:
             return
-        if loop is not asyncio.get_running_loop():
+        if loop is not _running_loop():
             return  # another loop's resource: closed by that loop's shutdown, or dropped
         if guard is not None:
             await guard.aclose()  # runs the closer inside the generator's finally
         elif self._closer is not None:
             await self._closer(value)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    """The running loop; asyncio is imported here, where a loop runs, not when the kit is."""
+    from asyncio import get_running_loop
+
+    return get_running_loop()
 
 
 async def _park(closer: Callable[[T], Awaitable[None]], value: T) -> AsyncGenerator[None, None]:

@@ -14,16 +14,18 @@ once here become their sync twins by a plain rewrite (``scripts/unasync.py``): `
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from midil_async._loop import LoopBound
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "IS_ASYNC",
@@ -53,7 +55,7 @@ class Lock:
     __slots__ = ("_locks",)
 
     def __init__(self) -> None:
-        self._locks: LoopBound[asyncio.Lock] = LoopBound(asyncio.Lock)
+        self._locks: LoopBound[asyncio.Lock] = LoopBound(_new_lock)
 
     async def __aenter__(self) -> None:
         await self._locks.get().acquire()
@@ -62,6 +64,12 @@ class Lock:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._locks.get().release()
+
+
+def _new_lock() -> asyncio.Lock:
+    import asyncio  # here, not at import: a running loop has loaded it; an import need not
+
+    return asyncio.Lock()
 
 
 class StateLock(AbstractContextManager[None]):
@@ -98,6 +106,8 @@ class SingleFlight:
         """The outcome of ``work``, run now, or of the run already in flight: waited for at most
         until ``deadline`` (a ``time.monotonic()`` instant, else :class:`DeadlineExceeded`), or
         skipped with None when ``skip_if_busy``."""
+        import asyncio
+
         slot = self._tasks.get()
         if slot and not slot[0].done():
             if skip_if_busy:
@@ -122,11 +132,15 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
 
 async def sleep(seconds: float) -> None:
     """Wait ``seconds`` without holding the loop."""
+    import asyncio
+
     await asyncio.sleep(seconds)
 
 
 async def gather(*works: Awaitable[T]) -> list[T]:
     """Run ``works`` concurrently; their results in order."""
+    import asyncio
+
     return list(await asyncio.gather(*works))
 
 
@@ -135,6 +149,8 @@ async def within(work: Awaitable[T], deadline: float | None) -> T:
     :class:`DeadlineExceeded`. On Python 3.11+ a timeout scope, not a new task."""
     if deadline is None:
         return await work
+    import asyncio
+
     left = max(0.0, deadline - time.monotonic())
     if sys.version_info >= (3, 11):
         scope = asyncio.timeout(left)

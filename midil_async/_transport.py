@@ -5,12 +5,12 @@ The async twin of ``midil_sync._transport``: same limits, same error mapping, sa
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 import os
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,9 +28,6 @@ from midil_common.http.transport_rules import (
 from midil_common.http.types import Headers, Request, Response
 from midil_common.http.urls import check_url
 
-if TYPE_CHECKING:
-    from http.cookiejar import CookieJar
-
 _T = TypeVar("_T")
 
 __all__ = ["RawResponse", "Transport", "aiter_capped", "head_of", "response_headers"]
@@ -42,7 +39,13 @@ RawResponse = httpx.Response
 
 
 class Transport:
-    """Sends core requests over one pooled ``httpx.AsyncClient``."""
+    """Sends core requests over pooled ``httpx.AsyncHTTPTransport`` connections.
+
+    The kit calls httpx's transport layer directly, not an ``httpx.AsyncClient``: the core already
+    decides headers, redirects, authentication and retries, and keeps no cookies, so the client's
+    merging, cookie extraction and redirect building would only cost time per request (and its
+    redirect builder raises on a ``Location`` it cannot parse).
+    """
 
     def __init__(
         self,
@@ -56,40 +59,42 @@ class Transport:
         if verify is True:
             verify = ca_bundle() or True  # the CA variables both shells honour
         context = _ssl_context(verify, cert)
-        # httpx reads nothing from the environment (trust_env=False): the core decides the proxy
-        # of each request from the environment read once, here, as the sync shell does.
+        # trust_env=False: httpx would read proxy variables per client and SSL_CERT_FILE/DIR only;
+        # the kit reads proxies once (ProxyRules) and every CA variable the sync shell honours.
         self._proxies = ProxyRules.explicit(proxy) if proxy else ProxyRules.from_environ()
 
-        def new_client(route: str | None) -> httpx.AsyncClient:
-            client = httpx.AsyncClient(
-                verify=context,
-                proxy=route,
-                trust_env=False,
-                limits=limits,
-                follow_redirects=False,
-                event_hooks={"response": [_hold_location]},
-                # No cookie jar: a client of services keeps no state between requests, and a
-                # Set-Cookie of one response never becomes a Cookie header of the next.
-                cookies=_no_cookies(),
+        def new_pool(route: str | None) -> httpx.AsyncHTTPTransport:
+            return httpx.AsyncHTTPTransport(
+                verify=context, proxy=route, trust_env=False, limits=limits
             )
-            # The core decides every header; httpx's own defaults would make the shells differ.
-            client.headers.clear()
-            return client
 
-        self._new_client = new_client
-        # Connections belong to one event loop: per loop, one client per route (direct or a
+        self._new_pool = new_pool
+        # Connections belong to one event loop: per loop, one pool per route (direct or a
         # proxy), all closed as that loop ends.
-        self._clients: LoopBound[dict[str | None, httpx.AsyncClient]] = LoopBound(
-            dict, _close_clients
+        self._pools: LoopBound[dict[str | None, httpx.AsyncHTTPTransport]] = LoopBound(
+            dict, _close_pools
         )
+        self._timeouts: dict[tuple[float | None, ...], dict[str, float | None]] = {}
 
-    def _client_for(self, url: str) -> httpx.AsyncClient:
+    def _pool_for(self, url: str) -> httpx.AsyncHTTPTransport:
         route = self._proxies.proxy_for(url)
-        clients = self._clients.get()
-        client = clients.get(route)
-        if client is None:
-            client = clients[route] = self._new_client(route)
-        return client
+        pools = self._pools.get()
+        pool = pools.get(route)
+        if pool is None:
+            pool = pools[route] = self._new_pool(route)
+        return pool
+
+    def _timeout(self, request: Request) -> dict[str, float | None]:
+        timeout = resolved_timeout(request.timeout)
+        key = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        found = self._timeouts.get(key)
+        if found is None:
+            if len(self._timeouts) > 64:  # per-request timeouts of every shape: stay bounded
+                self._timeouts.clear()
+            found = self._timeouts[key] = dict(
+                zip(("connect", "read", "write", "pool"), key, strict=True)
+            )
+        return found
 
     async def send(self, request: Request, *, body: Any = None) -> Response:
         """Send ``request`` and read its whole response (up to ``max_body_size``).
@@ -124,25 +129,19 @@ class Transport:
 
     async def _open(self, request: Request, body: Any) -> httpx.Response:
         check_url(request.url, what="request URL")
-        timeout = resolved_timeout(request.timeout)
         try:
-            client = self._client_for(request.url)
-            built = client.build_request(
+            pool = self._pool_for(request.url)
+            built = httpx.Request(
                 request.method,
                 request.url,
                 headers=list(request.headers.items_raw()),
                 content=body if body is not None else request.content,
-                timeout=httpx.Timeout(
-                    connect=timeout.connect,
-                    read=timeout.read,
-                    write=timeout.write,
-                    pool=timeout.pool,
-                ),
+                extensions={"timeout": self._timeout(request)},
             )
         except (httpx.HTTPError, ValueError, UnicodeError):
             raise failure("malformed_request", request) from None
         try:
-            raw = await client.send(built, stream=True, follow_redirects=request.follow_redirects)
+            raw = await pool.handle_async_request(built)
         except (httpx.LocalProtocolError, httpx.InvalidURL, httpx.UnsupportedProtocol):
             # h11 quotes the offending header (a token) in its message: not chained.
             raise failure("malformed_request", request) from None
@@ -157,6 +156,7 @@ class Transport:
             raise failure("connection", request, type(exc).__name__) from exc
         except (ValueError, UnicodeError):
             raise failure("malformed_request", request) from None
+        raw.request = built
         try:
             BodyLimit(request).check_head(raw.headers.get("content-length"))
         except TransportError:
@@ -166,34 +166,17 @@ class Transport:
 
     async def aclose(self) -> None:
         """Close the pooled connections of the running loop."""
-        await self._clients.aclose()
+        await self._pools.aclose()
 
 
-def _no_cookies() -> CookieJar:
-    from http.cookiejar import CookieJar, DefaultCookiePolicy  # here: only when a client is made
-
-    return CookieJar(DefaultCookiePolicy(allowed_domains=[]))
-
-
-async def _close_clients(clients: dict[str | None, httpx.AsyncClient]) -> None:
-    for client in list(clients.values()):
-        await client.aclose()
-
-
-async def _hold_location(response: httpx.Response) -> None:
-    """Move ``Location`` out of httpx's sight: httpx builds the next request of every redirect,
-    even one it does not follow, and raises on a ``Location`` it cannot parse (or turns its user
-    info into ``Authorization: Basic``). The kit decides redirects in its core, from the headers
-    kept here."""
-    if "location" in response.headers:
-        response.extensions["midil_headers"] = list(response.headers.raw)
-        del response.headers["location"]
+async def _close_pools(pools: dict[str | None, httpx.AsyncHTTPTransport]) -> None:
+    for pool in list(pools.values()):
+        await pool.aclose()
 
 
 def response_headers(raw: httpx.Response) -> Headers:
     """The headers of ``raw`` as received (``Location`` included), as core ``Headers``."""
-    pairs = raw.extensions.get("midil_headers") or raw.headers.raw
-    return Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs)
+    return Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.headers.raw)
 
 
 def _ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.SSLContext | bool:
@@ -253,7 +236,7 @@ async def aiter_capped(
 async def _within(request: Request, work: Awaitable[_T]) -> _T:
     """Await ``work``, cancelled at ``request.deadline`` (a ``time.monotonic()`` instant)."""
     if request.deadline is not None and request.deadline <= time.monotonic():
-        if asyncio.iscoroutine(work):
+        if inspect.iscoroutine(work):
             work.close()
         raise failure("deadline_before_sending", request)
     try:

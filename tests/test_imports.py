@@ -39,3 +39,10 @@ def test_the_authorizers_load_what_they_need_on_first_use() -> None:
     modules = loaded_after("import midil_sync\nmidil_sync.JWTAuthorizer")
     assert "jwt" in modules and "midil_sync.auth.authorizers" in modules
     assert "midil_sync.auth.authorizers" not in loaded_after("import midil_sync")
+
+
+def test_the_async_client_import_leaves_asyncio_to_the_loop_that_runs_it() -> None:
+    # An application that runs a loop has asyncio loaded already; a CLI or a Lambda handler
+    # importing the kit should not pay for it before it starts one.
+    assert "asyncio" not in loaded_after("from midil_async import HttpClient")
+    assert "asyncio" not in loaded_after("import midil_async")
