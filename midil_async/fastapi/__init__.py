@@ -16,12 +16,16 @@
 
 The modules, one job each: :mod:`.dependencies` (``Authenticated``, ``get_claims``,
 ``require_scopes``, ``require_permission``, built on ``HTTPBearer`` so OpenAPI shows the lock),
-:mod:`.middleware` (the pure ASGI ``AuthMiddleware``, websockets included), :mod:`.jsonapi` (query
+:mod:`.middleware` (the pure ASGI ``AuthMiddleware``, websockets included), :mod:`.context` (the
+pure ASGI ``ContextMiddleware``: each request in an event context from its ``traceparent`` and
+``X-Correlation-ID``, and ``X-Correlation-ID`` on every response; ``register_exception_handlers``
+adds it by default and ``AuthMiddleware`` opens the same context when alone), :mod:`.jsonapi` (query
 parameter and negotiation dependencies), :mod:`.responses` (``JSONAPIResponse``),
 :mod:`.exceptions` (``MidilHTTPException``) and :mod:`.handlers` (``register_exception_handlers``).
 """
 
 from midil_async.fastapi import _requires  # noqa: F401  (first: names a missing extra)
+from midil_async.fastapi.context import ContextMiddleware
 from midil_async.fastapi.dependencies import (
     Authenticated,
     get_claims,
@@ -48,6 +52,7 @@ from midil_async.fastapi.responses import JSONAPIResponse
 __all__ = [
     "AuthMiddleware",
     "Authenticated",
+    "ContextMiddleware",
     "JSONAPIResponse",
     "MidilHTTPException",
     "get_claims",

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from midil_async.fastapi.context import ContextMiddleware
 from midil_async.fastapi.exceptions import MidilHTTPException
 from midil_async.fastapi.responses import as_response
 from midil_common.adapters import (
@@ -27,13 +28,22 @@ log = logging.getLogger("midil.adapters.fastapi")
 
 
 def register_exception_handlers(
-    app: FastAPI, *, realm: str | None = None, policy: Any = None, http_errors: bool = True
+    app: FastAPI,
+    *,
+    realm: str | None = None,
+    policy: Any = None,
+    http_errors: bool = True,
+    propagate_context: bool = True,
 ) -> None:
     """Answer kit errors, request validation errors (with JSON pointers) and, with ``http_errors``,
     Starlette's HTTP errors (404, 405 ...) with JSON:API error documents.
 
     ``realm`` and ``policy`` become the app's defaults for :func:`get_claims`,
-    :func:`require_scopes` and :func:`require_permission`.
+    :func:`require_scopes` and :func:`require_permission`. With ``propagate_context`` (the
+    default) the app also gets :class:`~midil_async.fastapi.ContextMiddleware` (once, added like
+    ``app.add_middleware``, so call this before the app starts): every request runs in the event
+    context of its ``traceparent`` and ``X-Correlation-ID`` headers, and every response these
+    handlers make carries ``X-Correlation-ID``.
     """
     app.state.midil_realm = realm
     if policy is not None:
@@ -60,6 +70,11 @@ def register_exception_handlers(
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
+
+    if propagate_context and not any(
+        getattr(m, "cls", None) is ContextMiddleware for m in app.user_middleware
+    ):
+        app.add_middleware(ContextMiddleware)
 
     app.add_exception_handler(MidilHTTPException, on_midil_http)
     app.add_exception_handler(MidilError, on_midil)

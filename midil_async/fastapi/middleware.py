@@ -10,9 +10,11 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from midil_async.fastapi.context import run_in_context
 from midil_async.fastapi.responses import as_response
 from midil_common.adapters import AuthOptions, ErrorResponse, error_response
 from midil_common.adapters.checks import check_authorizer
+from midil_common.adapters.context import STATE_KEY
 from midil_common.adapters.logs import log_failure
 from midil_common.errors import MidilError
 
@@ -33,6 +35,11 @@ class AuthMiddleware:
     websocket denial response, and is closed with code 1008 (policy violation) elsewhere; the app
     never sees it. CORS preflight requests and lifespan events pass untouched. ``optional=True``
     lets requests without a token through with ``claims = None``.
+
+    With ``propagate_context`` (the default) and no :class:`~midil_async.fastapi.ContextMiddleware`
+    outside it, it runs each request in the event context of its ``traceparent`` and
+    ``X-Correlation-ID`` headers and sets ``x-correlation-id`` on the response, its own refusals
+    included (see :mod:`midil_async.fastapi.context`).
     """
 
     def __init__(
@@ -46,10 +53,12 @@ class AuthMiddleware:
         token_header: str = "Authorization",
         token_scheme: str | None = "Bearer",
         token_cookie: str | None = None,
+        propagate_context: bool = True,
     ) -> None:
         check_authorizer(authorizer, coroutines=True)
         self.app = app
         self.authorizer = authorizer
+        self.propagate_context = propagate_context
         self.options = AuthOptions.build(
             realm=realm,
             excluded_paths=excluded_paths,
@@ -65,6 +74,13 @@ class AuthMiddleware:
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        if self.propagate_context and STATE_KEY not in scope.get("state", ()):
+            await run_in_context(self._authenticate, scope, receive, send)
+            return
+        await self._authenticate(scope, receive, send)
+
+    async def _authenticate(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
         headers = Headers(scope=scope)
         get_cookie = None
         if self.options.source.cookie is not None:

@@ -37,6 +37,7 @@ class MidilConfig:
     policy: Any
     user_factory: Callable[[TokenClaims], Any]
     set_user: bool
+    propagate_context: bool = True
 
 
 _lock = threading.Lock()
@@ -86,6 +87,7 @@ def _build(section: Mapping[str, Any]) -> MidilConfig:
         policy=policy,
         user_factory=factory,
         set_user=bool(section.get("SET_USER", True)),
+        propagate_context=bool(section.get("PROPAGATE_CONTEXT", True)),
     )
 
 

@@ -11,7 +11,10 @@ one is built from ``ISSUER``, ``AUDIENCE``, ``JWKS_URL``, ``ALGORITHMS``, ``LEEW
 requests without a token; default False: they pass with ``request.midil_claims = None`` and the
 decorators or DRF permissions decide), ``TOKEN_HEADER``, ``TOKEN_SCHEME``, ``TOKEN_COOKIE``,
 ``PERMISSION_POLICY``, ``USER_FACTORY``, ``SET_USER`` (default True: ``request.user`` becomes the
-claims user).
+claims user), ``PROPAGATE_CONTEXT`` (default True: when
+:class:`~midil_sync.django.ContextMiddleware` is not listed before it, run each request in an event
+context from its ``traceparent`` and ``X-Correlation-ID`` headers and answer with
+``X-Correlation-ID``, its own 401/403/503 included; see :mod:`midil_sync.django.context`).
 
 A present but invalid token is always answered with 401 (RFC 6750), and every kit error raised by a
 view (a bad JSON:API query, a missing scope) becomes a JSON:API error response.
@@ -28,6 +31,7 @@ from django.http import HttpRequest, HttpResponseBase
 from midil_common.errors import MidilError
 from midil_sync.django._http import attach, averify, error_http_response, request_token, verify
 from midil_sync.django.conf import MidilConfig, get_config
+from midil_sync.django.context import in_context, in_context_async, opened
 
 __all__ = ["AuthMiddleware"]
 
@@ -59,6 +63,11 @@ class AuthMiddleware:
         """Authenticate and pass on (sync stack), or return the coroutine (async stack)."""
         if self.is_async:
             return self.__acall__(request)
+        if not opened(request) and _propagates():
+            return in_context(request, self._authenticate)
+        return self._authenticate(request)
+
+    def _authenticate(self, request: HttpRequest) -> Any:
         config = None
         try:
             config = get_config()
@@ -70,6 +79,11 @@ class AuthMiddleware:
         return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        if not opened(request) and _propagates():
+            return await in_context_async(request, self._authenticate_async)
+        return await self._authenticate_async(request)
+
+    async def _authenticate_async(self, request: HttpRequest) -> HttpResponseBase:
         config = None
         try:
             config = get_config()
@@ -88,3 +102,12 @@ class AuthMiddleware:
         if isinstance(exception, MidilError):
             return error_http_response(exception, get_config())
         return None
+
+
+def _propagates() -> bool:
+    """``MIDIL["PROPAGATE_CONTEXT"]``; True when the configuration cannot be built (the error
+    response that follows carries the header like any other)."""
+    try:
+        return get_config().propagate_context
+    except MidilError:
+        return True

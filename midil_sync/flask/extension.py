@@ -5,7 +5,10 @@ Configuration keys (all optional when an ``authorizer`` is passed): ``MIDIL_ISSU
 ``MIDIL_COGNITO_USER_POOL_ID``, ``MIDIL_REGION``, ``MIDIL_CLIENT_IDS``, ``MIDIL_TOKEN_USE``,
 ``MIDIL_REALM``, ``MIDIL_EXCLUDED_PATHS``, ``MIDIL_TOKEN_HEADER``, ``MIDIL_TOKEN_SCHEME``,
 ``MIDIL_TOKEN_COOKIE``, ``MIDIL_PROTECT_ALL`` (refuse every non-excluded request without a valid
-token), ``MIDIL_JSONAPI_ERRORS`` (render Flask's own HTTP errors, such as 404, as JSON:API).
+token), ``MIDIL_JSONAPI_ERRORS`` (render Flask's own HTTP errors, such as 404, as JSON:API),
+``MIDIL_PROPAGATE_CONTEXT`` (default True: run every request in an event context from its
+``traceparent`` and ``X-Correlation-ID`` headers and answer with ``X-Correlation-ID``; see
+:mod:`.context`).
 Missing keys fall back to ``midil_common.settings`` (``MIDIL_AUTH__...`` environment variables).
 """
 
@@ -21,6 +24,7 @@ from midil_common.adapters import AuthOptions, authorizer_spec
 from midil_common.adapters.checks import check_authorizer
 from midil_common.errors import MidilError
 from midil_sync.flask.claims import guard
+from midil_sync.flask.context import install as install_context
 from midil_sync.flask.handlers import handle_http_exception, handle_midil_error
 from midil_sync.flask.state import State
 
@@ -56,6 +60,8 @@ class MidilAuth:
             from the app's ``MIDIL_...`` configuration.
         policy: a ``PermissionPolicy`` for :func:`require_permission`.
         realm, excluded_paths, token_cookie, protect_all: override the configuration keys.
+        propagate_context: run every request of the app in an event context and answer with
+            ``X-Correlation-ID`` (default: ``MIDIL_PROPAGATE_CONTEXT``, itself True by default).
     """
 
     def __init__(
@@ -68,6 +74,7 @@ class MidilAuth:
         excluded_paths: Iterable[str] | None = None,
         token_cookie: str | None = None,
         protect_all: bool | None = None,
+        propagate_context: bool | None = None,
     ) -> None:
         self.authorizer = authorizer
         self.policy = policy
@@ -75,11 +82,13 @@ class MidilAuth:
         self._excluded = None if excluded_paths is None else tuple(excluded_paths)
         self._cookie = token_cookie
         self._protect_all = protect_all
+        self._propagate_context = propagate_context
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Configure ``app``: state in ``app.extensions["midil"]``, error handlers, optional guard."""
+        """Configure ``app``: state in ``app.extensions["midil"]``, error handlers, optional guard,
+        context propagation."""
         config = _config_section(app)
         authorizer = self.authorizer or _build_authorizer(config)
         check_authorizer(authorizer, coroutines=False)
@@ -105,3 +114,10 @@ class MidilAuth:
             app.register_error_handler(HTTPException, handle_http_exception)
         if protect_all:
             app.before_request(guard)
+        propagate = (
+            bool(config.get("PROPAGATE_CONTEXT", True))
+            if self._propagate_context is None
+            else self._propagate_context
+        )
+        if propagate:
+            install_context(app)

@@ -12,6 +12,7 @@ PUBLIC = {
     "midil_async.fastapi": [
         "AuthMiddleware",
         "Authenticated",
+        "ContextMiddleware",
         "JSONAPIResponse",
         "MidilHTTPException",
         "get_claims",
@@ -28,6 +29,7 @@ PUBLIC = {
     ],
     "midil_sync.flask": [
         "MidilAuth",
+        "MidilContext",
         "current_claims",
         "jsonapi_query",
         "jsonapi_response",
