@@ -147,7 +147,147 @@ CASES = [
 ]
 
 
+# ------------------------------------------------------------------- the context propagation table
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+KEPT_ID = "req-42.abc_DEF:1/x"
+
+
+@dataclass(frozen=True)
+class ContextCase:
+    """One row of the context-propagation table every adapter must pass.
+
+    ``path`` is the app's ``/context`` view (no token needed; it answers with the context it runs
+    in) or an ``/articles`` path refused by the auth or JSON:API layer. ``kept``: the response's
+    ``X-Correlation-ID`` is the one sent; otherwise a new valid id, never the one sent.
+    """
+
+    name: str
+    status: int
+    path: str = "/context"
+    token: str | None = None
+    correlation_id: str | None = None
+    traceparent: str | None = None
+    kept: bool = False
+    continued: bool = False
+    """The view's trace id is the incoming ``traceparent``'s (with a new span id)."""
+
+
+CONTEXT_CASES = [
+    ContextCase("valid_id_kept", 200, correlation_id=KEPT_ID, kept=True),
+    ContextCase("absent_id_generated", 200),
+    ContextCase("control_characters_replaced", 200, correlation_id="bad\x01id\x7f"),
+    ContextCase("too_long_replaced", 200, correlation_id="a" * 129),
+    ContextCase("spaces_replaced", 200, correlation_id="two words"),
+    ContextCase("ten_thousand_characters_replaced", 200, correlation_id="x" * 10_000),
+    ContextCase("repeated_value_replaced", 200, correlation_id="one,two"),
+    ContextCase(
+        "traceparent_continued",
+        200,
+        correlation_id=KEPT_ID,
+        traceparent=TRACEPARENT,
+        kept=True,
+        continued=True,
+    ),
+    ContextCase(
+        "invalid_traceparent_replaced",
+        200,
+        traceparent="00-00000000000000000000000000000000-b7ad6b7169203331-01",
+    ),
+    ContextCase("garbage_traceparent_replaced", 200, traceparent="x" * 10_000),
+    ContextCase("401_no_token", 401, path="/articles", correlation_id=KEPT_ID, kept=True),
+    ContextCase("401_invalid_id_replaced", 401, path="/articles", correlation_id="bad\x01id"),
+    ContextCase(
+        "401_bad_token",
+        401,
+        path="/articles",
+        token="expired",
+        correlation_id=KEPT_ID,
+        traceparent=TRACEPARENT,
+        kept=True,
+    ),
+    ContextCase(
+        "403_missing_scope",
+        403,
+        path="/articles",
+        token="noscope",
+        correlation_id=KEPT_ID,
+        kept=True,
+    ),
+    ContextCase(
+        "400_bad_query",
+        400,
+        path="/articles?sort=nope",
+        token="read",
+        correlation_id=KEPT_ID,
+        kept=True,
+    ),
+    ContextCase("400_generated", 400, path="/articles?sort=nope", token="read"),
+    ContextCase("404_not_found", 404, path="/nowhere", correlation_id=KEPT_ID, kept=True),
+    ContextCase(
+        "200_protected", 200, path="/articles", token="read", correlation_id=KEPT_ID, kept=True
+    ),
+]
+
+
+def context_headers(case: ContextCase, tokens: Mapping[str, str]) -> dict[str, str]:
+    headers = {"Accept": JSONAPI}
+    if case.token is not None:
+        headers["Authorization"] = f"Bearer {tokens[case.token]}"
+    if case.correlation_id is not None:
+        headers["X-Correlation-ID"] = case.correlation_id
+    if case.traceparent is not None:
+        headers["traceparent"] = case.traceparent
+    return headers
+
+
+def check_context(case: ContextCase, status: int, values: list[str], body: bytes) -> str:
+    """Assert one response against its row; ``values`` are all its ``X-Correlation-ID`` values.
+    Returns the id the response carries."""
+    from midil_common.events import current_context, valid_correlation_id
+
+    assert status == case.status, (case.name, status, body[:300])
+    assert len(values) == 1, values
+    answered = values[0]
+    assert valid_correlation_id(answered) == answered, answered
+    if case.kept:
+        assert answered == case.correlation_id
+    elif case.correlation_id is not None:
+        # Replaced, and never echoed anywhere in the response.
+        assert answered != case.correlation_id
+        assert case.correlation_id.encode() not in body
+    if case.traceparent is not None and not case.continued:
+        assert case.traceparent.encode() not in body
+    if case.path == "/context":
+        seen = json.loads(body)
+        assert seen["correlation_id"] == answered, seen
+        trace_id, span_id = seen["trace_id"], seen["span_id"]
+        assert len(trace_id) == 32 and int(trace_id, 16) and len(span_id) == 16 and int(span_id, 16)
+        if case.continued:
+            assert case.traceparent is not None
+            assert trace_id == case.traceparent.split("-")[1]
+            assert span_id != case.traceparent.split("-")[2]
+            assert seen["traceparent"].endswith("-01")
+        elif case.traceparent is not None:
+            assert trace_id not in case.traceparent
+    # Nothing stays behind in the caller's context.
+    assert current_context().empty
+    return answered
+
+
+@pytest.fixture
+def expect_context() -> Callable[..., str]:
+    return check_context
+
+
+@pytest.fixture
+def context_headers_for(tokens: dict[str, str]) -> Callable[[ContextCase], dict[str, str]]:
+    return lambda case: context_headers(case, tokens)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "context_case" in metafunc.fixturenames:
+        metafunc.parametrize("context_case", CONTEXT_CASES, ids=[c.name for c in CONTEXT_CASES])
     if "case" in metafunc.fixturenames:
         metafunc.parametrize("case", CASES, ids=[c.name for c in CASES])
     if "get_case" in metafunc.fixturenames:
