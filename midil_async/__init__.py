@@ -13,6 +13,8 @@ if TYPE_CHECKING:
         JWTAuthorizer,
         MultiIssuerAuthorizer,
     )
+    from midil_async.events.dispatcher import DrainResult, EventDispatcher
+    from midil_async.events.periodic import PeriodicTask
     from midil_async.http.client import HttpClient
     from midil_async.http.providers import (
         APIKeyProvider,
@@ -26,9 +28,12 @@ __all__: list[str] = [
     "ClientCredentialsProvider",
     "CognitoClientCredentialsAuthenticator",
     "CognitoJWTAuthorizer",
+    "DrainResult",
+    "EventDispatcher",
     "HttpClient",
     "JWTAuthorizer",
     "MultiIssuerAuthorizer",
+    "PeriodicTask",
     "StaticTokenProvider",
 ]
 
@@ -40,9 +45,12 @@ __getattr__, __dir__ = exports(
         "ClientCredentialsProvider": "midil_async.http.providers",
         "CognitoClientCredentialsAuthenticator": "midil_async.http.providers",
         "CognitoJWTAuthorizer": "midil_async.auth.authorizers",
+        "DrainResult": "midil_async.events.dispatcher",
+        "EventDispatcher": "midil_async.events.dispatcher",
         "HttpClient": "midil_async.http.client",
         "JWTAuthorizer": "midil_async.auth.authorizers",
         "MultiIssuerAuthorizer": "midil_async.auth.authorizers",
+        "PeriodicTask": "midil_async.events.periodic",
         "StaticTokenProvider": "midil_async.http.providers",
     },
 )

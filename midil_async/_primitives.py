@@ -10,17 +10,24 @@ once here become their sync twins by a plain rewrite (``scripts/unasync.py``): `
 - :class:`SingleFlight`: one run of a piece of work at a time, shared by concurrent callers.
 - :func:`sleep`, :func:`gather`, :func:`within` (a deadline around awaited work).
 - :class:`LoopBound` (from :mod:`midil_async._loop`): a resource per event loop.
+- For the event dispatcher and periodic tasks: :class:`WorkQueue` (bounded, closable, FIFO),
+  :func:`spawn`, :func:`join` and :func:`abandon` (worker tasks), :class:`Flag` (a settable
+  event with a timed wait), :func:`runner` (a handler as something to await: a sync one runs in
+  a thread), and the type aliases :data:`Job` and :data:`Sleeper`.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextvars
+import functools
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from midil_async._loop import LoopBound
 
@@ -30,12 +37,23 @@ if TYPE_CHECKING:
 __all__ = [
     "IS_ASYNC",
     "DeadlineExceeded",
+    "Flag",
+    "Job",
     "Lock",
     "LoopBound",
+    "QueueClosed",
+    "QueueFull",
     "SingleFlight",
+    "Sleeper",
     "StateLock",
+    "WorkQueue",
+    "Worker",
+    "abandon",
     "gather",
+    "join",
+    "runner",
     "sleep",
+    "spawn",
     "within",
 ]
 
@@ -166,3 +184,221 @@ async def within(work: Awaitable[T], deadline: float | None) -> T:
         return await asyncio.wait_for(work, timeout=left)
     except asyncio.TimeoutError:
         raise DeadlineExceeded from None
+
+
+# ----------------------------------------------------------------- dispatcher and periodic tasks
+
+Job = Callable[[], Awaitable[object]] | Callable[[], object]
+"""What a periodic task runs: a coroutine function, or a plain function (run in a thread)."""
+
+Sleeper = Callable[[float], Awaitable[object]]
+"""An injected sleep (tests): waits the given seconds (on the clock it goes with)."""
+
+if TYPE_CHECKING:
+    Worker = asyncio.Task[None]
+else:
+    Worker = Any
+"""A running worker: an ``asyncio.Task``."""
+
+
+class QueueFull(Exception):
+    """:meth:`WorkQueue.put_nowait` found the queue full."""
+
+
+class QueueClosed(Exception):
+    """The :class:`WorkQueue` is closed: it takes nothing more, and ``get`` raises once it is empty."""
+
+
+def _wake_one(waiters: deque[asyncio.Future[None]]) -> None:
+    while waiters:
+        waiter = waiters.popleft()
+        if not waiter.done():
+            waiter.set_result(None)
+            return
+
+
+def _wake_all(waiters: deque[asyncio.Future[None]]) -> None:
+    while waiters:
+        waiter = waiters.popleft()
+        if not waiter.done():
+            waiter.set_result(None)
+
+
+class WorkQueue(Generic[T]):
+    """A bounded FIFO that can be closed, for one event loop (make it inside the loop that uses it).
+
+    ``put`` waits for room, ``put_nowait`` raises :class:`QueueFull`; after :meth:`close` both
+    raise :class:`QueueClosed` (waiting putters too), while ``get`` still hands out what is left
+    and raises :class:`QueueClosed` once the queue is empty. :meth:`clear` takes what is left.
+    """
+
+    __slots__ = ("_closed", "_getters", "_items", "_maxsize", "_putters")
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._items: deque[T] = deque()
+        self._getters: deque[asyncio.Future[None]] = deque()
+        self._putters: deque[asyncio.Future[None]] = deque()
+        self._closed = False
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put_nowait(self, item: T) -> None:
+        """Append ``item``, or raise :class:`QueueFull` / :class:`QueueClosed`."""
+        if self._closed:
+            raise QueueClosed
+        if len(self._items) >= self._maxsize:
+            raise QueueFull
+        self._items.append(item)
+        if self._getters:
+            _wake_one(self._getters)
+
+    async def put(self, item: T) -> None:
+        """Append ``item``, waiting for room; :class:`QueueClosed` if the queue is or gets closed."""
+        while not self._closed and len(self._items) >= self._maxsize:
+            waiter: asyncio.Future[None] = _running_loop().create_future()
+            self._putters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                waiter.cancel()
+                if waiter in self._putters:
+                    self._putters.remove(waiter)
+                elif not self._closed and len(self._items) < self._maxsize:
+                    _wake_one(self._putters)  # this wake-up was ours: pass it on
+                raise
+        self.put_nowait(item)
+
+    async def get(self, holder: list[T | None] | None = None) -> T:
+        """The oldest item, waiting for one; :class:`QueueClosed` once closed and empty.
+
+        With ``holder``, the item is also put in ``holder[0]`` as it leaves the queue, so that
+        whoever :meth:`clear` s the queue finds every item either left in it or held.
+        """
+        while not self._items:
+            if self._closed:
+                raise QueueClosed
+            waiter: asyncio.Future[None] = _running_loop().create_future()
+            self._getters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                waiter.cancel()
+                if waiter in self._getters:
+                    self._getters.remove(waiter)
+                elif self._items:
+                    _wake_one(self._getters)
+                raise
+        item = self._items.popleft()
+        if holder is not None:
+            holder[0] = item
+        if self._putters:
+            _wake_one(self._putters)
+        return item
+
+    def close(self) -> None:
+        """Take nothing more; wake every waiter."""
+        self._closed = True
+        _wake_all(self._getters)
+        _wake_all(self._putters)
+
+    def clear(self) -> list[T]:
+        """Remove and return the items left, oldest first."""
+        items = list(self._items)
+        self._items.clear()
+        _wake_all(self._putters)
+        return items
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    from asyncio import get_running_loop
+
+    return get_running_loop()
+
+
+def spawn(work: Callable[..., Awaitable[None]], *args: Any, name: str = "midil-worker") -> Worker:
+    """Run ``work(*args)`` as a task of the running loop, in a fresh (empty) ``contextvars``
+    context: a worker carries none of the starter's context, as a new thread carries none."""
+    loop = _running_loop()
+    coro = work(*args)
+    task: Worker = contextvars.Context().run(loop.create_task, coro, name=name)  # type: ignore[arg-type]
+    return task
+
+
+async def join(workers: Sequence[Worker], deadline: float | None = None) -> bool:
+    """Wait until every worker has finished, or until ``deadline`` (a ``time.monotonic()``
+    instant); True if all finished. The calling worker itself is not waited for."""
+    import asyncio
+
+    current = asyncio.current_task()
+    waiting = [w for w in workers if w is not current and not w.done()]
+    if not waiting:
+        return True
+    timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+    _, still = await asyncio.wait(waiting, timeout=timeout)
+    return not still
+
+
+async def abandon(workers: Sequence[Worker]) -> None:
+    """Stop workers that did not finish in time: cancel them (a handler awaiting is interrupted)
+    and wait for them to unwind."""
+    import asyncio
+
+    current = asyncio.current_task()
+    waiting = [w for w in workers if w is not current and not w.done()]
+    for worker in waiting:
+        worker.cancel()
+    if waiting:
+        await asyncio.gather(*waiting, return_exceptions=True)
+
+
+class Flag:
+    """A flag that can be set once and waited for with a timeout (an ``asyncio.Event``; make it
+    inside the loop that uses it)."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        """Set the flag and wake the waiters."""
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """Whether the flag is set."""
+        return self._event.is_set()
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the flag is set or ``timeout`` seconds pass; whether it is set."""
+        if self._event.is_set():
+            return True
+        if timeout is not None and timeout <= 0:
+            await sleep(0)
+            return self._event.is_set()
+        try:
+            await within(
+                self._event.wait(), None if timeout is None else time.monotonic() + timeout
+            )
+        except DeadlineExceeded:
+            return self._event.is_set()
+        return True
+
+
+async def _in_thread(func: Callable[..., object], *args: Any) -> object:
+    import asyncio
+
+    return await asyncio.to_thread(func, *args)
+
+
+def runner(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """``func`` as something to await: a coroutine function as it is, a plain function run in a
+    worker thread (``asyncio.to_thread``, which carries the current ``contextvars`` context)."""
+    from midil_common.events.router import is_async_handler
+
+    if is_async_handler(func):
+        return func
+    return functools.partial(_in_thread, func)

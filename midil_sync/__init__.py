@@ -13,6 +13,8 @@ if TYPE_CHECKING:
         JWTAuthorizer,
         MultiIssuerAuthorizer,
     )
+    from midil_sync.events.dispatcher import DrainResult, EventDispatcher
+    from midil_sync.events.periodic import PeriodicTask
     from midil_sync.http.client import HttpClient
     from midil_sync.http.providers import (
         APIKeyProvider,
@@ -26,9 +28,12 @@ __all__: list[str] = [
     "ClientCredentialsProvider",
     "CognitoClientCredentialsAuthenticator",
     "CognitoJWTAuthorizer",
+    "DrainResult",
+    "EventDispatcher",
     "HttpClient",
     "JWTAuthorizer",
     "MultiIssuerAuthorizer",
+    "PeriodicTask",
     "StaticTokenProvider",
 ]
 
@@ -40,9 +45,12 @@ __getattr__, __dir__ = exports(
         "ClientCredentialsProvider": "midil_sync.http.providers",
         "CognitoClientCredentialsAuthenticator": "midil_sync.http.providers",
         "CognitoJWTAuthorizer": "midil_sync.auth.authorizers",
+        "DrainResult": "midil_sync.events.dispatcher",
+        "EventDispatcher": "midil_sync.events.dispatcher",
         "HttpClient": "midil_sync.http.client",
         "JWTAuthorizer": "midil_sync.auth.authorizers",
         "MultiIssuerAuthorizer": "midil_sync.auth.authorizers",
+        "PeriodicTask": "midil_sync.events.periodic",
         "StaticTokenProvider": "midil_sync.http.providers",
     },
 )

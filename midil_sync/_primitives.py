@@ -10,24 +10,42 @@ versions take the place of the event-loop ones.
 - :func:`sleep`, :func:`gather` (its arguments already ran, one after the other), :func:`within`
   (the transport enforces request deadlines in threads; nothing more can be cut from outside).
 - :class:`LoopBound`: threads have no loops: one resource, made on first use.
+- For the event dispatcher and periodic tasks: :class:`WorkQueue` (bounded, closable, FIFO,
+  thread-safe), :func:`spawn`, :func:`join` and :func:`abandon` (worker threads), :class:`Flag`
+  (a ``threading.Event``), :func:`runner` (a plain function as it is; a coroutine function is
+  refused), and the type aliases :data:`Job` and :data:`Sleeper`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, cast
+
+from midil_common.errors import ConfigError
 
 __all__ = [
     "IS_ASYNC",
     "DeadlineExceeded",
+    "Flag",
+    "Job",
     "Lock",
     "LoopBound",
+    "QueueClosed",
+    "QueueFull",
     "SingleFlight",
+    "Sleeper",
     "StateLock",
+    "WorkQueue",
+    "Worker",
+    "abandon",
     "gather",
+    "join",
+    "runner",
     "sleep",
+    "spawn",
     "within",
 ]
 
@@ -146,3 +164,141 @@ def gather(*results: T) -> list[T]:
 def within(result: T, deadline: float | None) -> T:
     """``result`` itself: its work already ran, bounded by the transport's request deadline."""
     return result
+
+
+# ----------------------------------------------------------------- dispatcher and periodic tasks
+
+Job = Callable[[], object]
+"""What a periodic task runs: a plain function."""
+
+Sleeper = Callable[[float], object]
+"""An injected sleep (tests): waits the given seconds (on the clock it goes with)."""
+
+Worker = threading.Thread
+"""A running worker: a thread."""
+
+
+class QueueFull(Exception):
+    """:meth:`WorkQueue.put_nowait` found the queue full."""
+
+
+class QueueClosed(Exception):
+    """The :class:`WorkQueue` is closed: it takes nothing more, and ``get`` raises once it is empty."""
+
+
+class WorkQueue(Generic[T]):
+    """A bounded FIFO that can be closed, shared by threads.
+
+    ``put`` waits for room, ``put_nowait`` raises :class:`QueueFull`; after :meth:`close` both
+    raise :class:`QueueClosed` (waiting putters too), while ``get`` still hands out what is left
+    and raises :class:`QueueClosed` once the queue is empty. :meth:`clear` takes what is left.
+    """
+
+    __slots__ = ("_closed", "_items", "_lock", "_maxsize", "_not_empty", "_not_full")
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._items: deque[T] = deque()
+        self._lock = threading.Lock()
+        self._not_empty = threading.Condition(self._lock)
+        self._not_full = threading.Condition(self._lock)
+        self._closed = False
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put_nowait(self, item: T) -> None:
+        """Append ``item``, or raise :class:`QueueFull` / :class:`QueueClosed`."""
+        with self._lock:
+            if self._closed:
+                raise QueueClosed
+            if len(self._items) >= self._maxsize:
+                raise QueueFull
+            self._items.append(item)
+            self._not_empty.notify()
+
+    def put(self, item: T) -> None:
+        """Append ``item``, waiting for room; :class:`QueueClosed` if the queue is or gets closed."""
+        with self._lock:
+            while not self._closed and len(self._items) >= self._maxsize:
+                self._not_full.wait()
+            if self._closed:
+                raise QueueClosed
+            self._items.append(item)
+            self._not_empty.notify()
+
+    def get(self, holder: list[T | None] | None = None) -> T:
+        """The oldest item, waiting for one; :class:`QueueClosed` once closed and empty.
+
+        With ``holder``, the item is also put in ``holder[0]`` as it leaves the queue (under its
+        lock), so that whoever :meth:`clear` s the queue finds every item either left in it or held.
+        """
+        with self._lock:
+            while not self._items:
+                if self._closed:
+                    raise QueueClosed
+                self._not_empty.wait()
+            item = self._items.popleft()
+            if holder is not None:
+                holder[0] = item
+            self._not_full.notify()
+            return item
+
+    def close(self) -> None:
+        """Take nothing more; wake every waiter."""
+        with self._lock:
+            self._closed = True
+            self._not_empty.notify_all()
+            self._not_full.notify_all()
+
+    def clear(self) -> list[T]:
+        """Remove and return the items left, oldest first."""
+        with self._lock:
+            items = list(self._items)
+            self._items.clear()
+            self._not_full.notify_all()
+            return items
+
+
+def spawn(work: Callable[..., None], *args: Any, name: str = "midil-worker") -> Worker:
+    """Run ``work(*args)`` in a new daemon thread (which starts with an empty ``contextvars``
+    context) and return it."""
+    thread = threading.Thread(target=work, args=args, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def join(workers: Sequence[Worker], deadline: float | None = None) -> bool:
+    """Wait until every worker has finished, or until ``deadline`` (a ``time.monotonic()``
+    instant); True if all finished. The calling worker itself is not waited for."""
+    current = threading.current_thread()
+    for worker in workers:
+        if worker is current:
+            continue
+        worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            return False
+    return True
+
+
+def abandon(workers: Sequence[Worker]) -> None:
+    """Leave workers that did not finish in time: a thread cannot be interrupted, so each ends
+    once its current call returns (it takes no further work from a cleared, closed queue)."""
+    return None
+
+
+class Flag(threading.Event):
+    """A flag that can be set once and waited for with a timeout (a ``threading.Event``)."""
+
+
+def runner(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` itself: this shell calls plain functions. A coroutine function is refused with
+    ``ConfigError`` (nothing here would await it; use ``midil_async``)."""
+    from midil_common.events.router import is_async_handler
+
+    if is_async_handler(func):
+        raise ConfigError(
+            f"{getattr(func, '__qualname__', func)!r} is a coroutine function: the sync shell "
+            "calls plain functions (use midil_async for coroutines)"
+        )
+    return func

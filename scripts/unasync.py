@@ -27,6 +27,8 @@ FILES = [
     "http/client.py",
     "http/providers.py",
     "auth/authorizers.py",
+    "events/dispatcher.py",
+    "events/periodic.py",
 ]
 """Modules under ``midil_async/`` whose twins under ``midil_sync/`` are generated."""
 
@@ -52,6 +54,19 @@ RENAMES = {
 """Whole-word renames (code, strings and docstrings alike)."""
 
 PHRASES = {
+    # The events shell (dispatcher, periodic tasks): replaced before the general wording below.
+    "Coroutine handlers are awaited; plain ones run in a worker thread, so they never block the loop.": (
+        "Handlers are plain functions: an ``async def`` function is refused with ``ConfigError``."
+    ),
+    "A coroutine function is awaited; a plain function runs in a worker thread.": (
+        "A plain function: an ``async def`` function is refused with ``ConfigError``."
+    ),
+    "workers still busy are cancelled": "workers still busy finish their current handler in the background",
+    "Each loop has a run of its own: a dispatcher serves one ``asyncio.run`` after another.\n": "",
+    "Each loop has a run of its own: a task serves one ``asyncio.run`` after another.\n": "",
+    "an awaitable ``sleep(seconds)``": "a blocking ``sleep(seconds)``",
+    "worker task": "worker thread",
+    " (one per loop)": "",
     "coroutines ": "",
     "coroutine ": "",
     "concurrent tasks": "concurrent threads",

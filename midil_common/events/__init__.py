@@ -8,6 +8,7 @@
 - :class:`ContextFilter`: adds the context to log records.
 - :class:`EventRouter`: pattern routing shared by the dispatchers and consumers.
 - :class:`PeriodicSchedule`: when a periodic task runs.
+- :class:`DrainResult`: what a dispatcher's ``stop`` reports (see :mod:`.dispatch`).
 
 Importing this package loads neither OpenTelemetry nor the CloudEvents SDK and registers no hook.
 """
@@ -28,6 +29,7 @@ from midil_common.events.context import (
     stamp,
     valid_correlation_id,
 )
+from midil_common.events.dispatch import DrainResult
 from midil_common.events.envelope import DEFAULT_MAX_EVENT_SIZE, Event, ExtensionValue
 from midil_common.events.log_filter import ContextFilter
 from midil_common.events.periodic import PeriodicSchedule, ScheduleMode
@@ -41,6 +43,7 @@ __all__ = [
     "TRACEPARENT_HEADER",
     "ContextFilter",
     "ContextScope",
+    "DrainResult",
     "Event",
     "EventContext",
     "EventRouter",
