@@ -48,7 +48,7 @@ async def run_in_context(app: ASGIApp, scope: Scope, receive: Receive, send: Sen
 
         async def send_with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = dict(message)
+                # Replaced in place, as Starlette's own middleware does with MutableHeaders.
                 message["headers"] = asgi_response_headers(message.get("headers", ()), context)
             await send(message)
 
