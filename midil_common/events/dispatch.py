@@ -60,8 +60,9 @@ class DrainResult:
 
     ``handled`` counts the events whose handlers all ran (successfully or not: a failing handler is
     reported, not retried) since the dispatcher started; ``pending`` holds the accepted events that
-    were not handled when ``stop`` returned (its timeout passed first), in the order they were
-    accepted, events being handled at that moment first. Empty after a complete drain.
+    were not handled when ``stop`` returned (its timeout passed first): the events being handled at
+    that moment first (one per busy worker), then the queued ones in the order they were accepted.
+    Empty after a complete drain.
     """
 
     handled: int
