@@ -60,6 +60,7 @@ class _Watched:
 
     sock: Any
     _midil_guard: _deadline.Guard | None = None
+    _midil_response: http.client.HTTPResponse | None = None
 
     def connect(self) -> None:
         super().connect()  # type: ignore[misc]
@@ -76,6 +77,26 @@ class _Watched:
             if flag is not None:
                 flag.append(True)
             raise
+
+    def response_class(self, *args: Any, **kwargs: Any) -> http.client.HTTPResponse:
+        """http.client's response, remembered until urllib3 has wrapped it."""
+        response = http.client.HTTPResponse(*args, **kwargs)
+        self._midil_response = response
+        return response
+
+    def getresponse(self) -> Any:
+        try:
+            return super().getresponse()  # type: ignore[misc]
+        except BaseException:
+            # urllib3 closes a connection on the errors it expects, but not on a head it cannot
+            # parse (``Content-Length: 5, 6`` raises while it wraps http.client's response, which
+            # already owns the socket): both are closed here, not left to the garbage collector.
+            if self._midil_response is not None:
+                self._midil_response.close()
+            self.close()  # type: ignore[attr-defined]
+            raise
+        finally:
+            self._midil_response = None
 
     def _midil_write_timeout(self) -> None:
         write = _WRITE_TIMEOUT.get()

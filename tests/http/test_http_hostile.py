@@ -4,9 +4,11 @@ hold against trickling servers, and only the kit's own exception classes escape.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import time
 import traceback
+import warnings
 from typing import Any
 
 import pytest
@@ -311,6 +313,21 @@ async def test_a_malformed_content_length_is_a_transport_error(
     client = make("HttpClient", retry=FAST, max_response_size=100)
     with pytest.raises(TransportError):
         await client.get(server.url())
+
+
+@pytest.mark.parametrize("length", [b"9" * 5000, b"5, 6", b"0x10"])
+async def test_a_malformed_head_leaves_no_socket_to_the_garbage_collector(
+    make: Any, server: Any, length: bytes
+) -> None:
+    # urllib3 raises on "Content-Length: 5, 6" after http.client's response took the socket.
+    server.default = server.Raw(raw_response(b"200 OK", [b"Content-Length: " + length], b"abc"))
+    client = make("HttpClient", retry=FAST, max_response_size=100)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(TransportError):
+            await client.get(server.url())
+        gc.collect()
+    assert [str(w.message) for w in seen if w.category is ResourceWarning] == []
 
 
 @pytest.mark.parametrize(
