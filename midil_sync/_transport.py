@@ -110,11 +110,12 @@ class _Watched:
             guard.watch(self.sock)
 
 
-class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+# http.client calls ``self.response_class(sock, method=...)``: a method serves as well as a class.
+class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):  # type: ignore[misc]
     pass
 
 
-class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):  # type: ignore[misc]
     pass
 
 
