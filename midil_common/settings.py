@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -22,6 +23,7 @@ from midil_common.errors import ConfigError
 
 __all__ = [
     "AuthSettings",
+    "EventsSettings",
     "HttpSettings",
     "JSONAPISettings",
     "MidilSettings",
@@ -128,6 +130,109 @@ class JSONAPISettings(_Section):
     max_include_depth: int = Field(default=3, ge=1)
 
 
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}", re.ASCII)
+_BUS = re.compile(
+    r"(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus/)?[.\-_A-Za-z0-9]+"
+)
+_ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)?:iam::[0-9]{12}:role/[\w+=,.@/-]+", re.ASCII)
+_TARGET_ARN = re.compile(r"arn:aws(-[a-z]+)?:[a-z0-9\-]+:[!-~]*", re.ASCII)
+_SCHEDULE_GROUP = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
+
+
+def _http_url(value: str | None) -> str | None:
+    """An absolute http(s) URL with a host, without user info, query or fragment."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError("not a valid URL") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() or not c.isprintable() for c in value)
+    ):
+        raise ValueError("must be an http(s) URL with a host, no user info, query or fragment")
+    return value
+
+
+class EventsSettings(_Section):
+    """Events on AWS (``MIDIL_EVENTS__...``): SQS queues, EventBridge, EventBridge Scheduler.
+
+    ``queue_url`` and ``dlq_url`` are SQS queue URLs; ``region`` an AWS region (``eu-west-1``);
+    ``endpoint_url`` a local emulator (moto, LocalStack); ``bus_name`` an event bus name or ARN;
+    ``source`` the EventBridge ``Source`` of published events (default: each event's source);
+    ``scheduler_role_arn``, ``scheduler_target_arn`` and ``schedule_group`` the Scheduler's role,
+    default target and group. The consumer's defaults: ``wait_time_seconds`` (long polling, 0 to
+    20), ``visibility_timeout`` (None: the queue's), ``concurrency`` and ``max_messages``
+    (1 to 10 per receive).
+    """
+
+    queue_url: str | None = None
+    dlq_url: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    bus_name: str = "default"
+    source: str | None = None
+    scheduler_role_arn: str | None = None
+    scheduler_target_arn: str | None = None
+    schedule_group: str = "default"
+    wait_time_seconds: int = Field(default=20, ge=0, le=20)
+    visibility_timeout: int | None = Field(default=None, ge=0, le=43200)
+    concurrency: int = Field(default=10, ge=1, le=1000)
+    max_messages: int = Field(default=10, ge=1, le=10)
+
+    _urls = field_validator("queue_url", "dlq_url", "endpoint_url")(_http_url)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and _REGION.fullmatch(value) is None:
+            raise ValueError("must be an AWS region such as 'eu-west-1'")
+        return value
+
+    @field_validator("bus_name")
+    @classmethod
+    def _bus(cls, value: str) -> str:
+        if len(value) > 1600 or _BUS.fullmatch(value) is None:
+            raise ValueError("must be an event bus name or ARN")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str | None) -> str | None:
+        if value is not None and (not value or not value.isprintable() or value.startswith("aws.")):
+            raise ValueError("must be printable and must not start with 'aws.'")
+        return value
+
+    @field_validator("scheduler_role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and _ROLE_ARN.fullmatch(value) is None:
+            raise ValueError("must be an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+        return value
+
+    @field_validator("scheduler_target_arn")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 1600 or _TARGET_ARN.fullmatch(value) is None):
+            raise ValueError("must be an ARN")
+        return value
+
+    @field_validator("schedule_group")
+    @classmethod
+    def _group(cls, value: str) -> str:
+        if _SCHEDULE_GROUP.fullmatch(value) is None:
+            raise ValueError("must be 1 to 64 of 0-9 a-z A-Z - _ .")
+        return value
+
+
 class MidilSettings(BaseSettings):
     """Every section of the kit's configuration."""
 
@@ -142,6 +247,7 @@ class MidilSettings(BaseSettings):
     http: HttpSettings = HttpSettings()
     service_auth: ServiceAuthSettings = ServiceAuthSettings()
     jsonapi: JSONAPISettings = JSONAPISettings()
+    events: EventsSettings = EventsSettings()
 
 
 def load_settings(**overrides: Any) -> MidilSettings:

@@ -13,6 +13,7 @@
 Importing this package loads neither OpenTelemetry nor the CloudEvents SDK and registers no hook.
 """
 
+from midil_common.events.batch_result import BatchResult, EntryRetryPolicy, FailedEntry
 from midil_common.events.context import (
     CORRELATION_ATTRIBUTE,
     CORRELATION_HEADER,
@@ -31,9 +32,13 @@ from midil_common.events.context import (
 )
 from midil_common.events.dispatch import DrainResult
 from midil_common.events.envelope import DEFAULT_MAX_EVENT_SIZE, Event, ExtensionValue
+from midil_common.events.eventbridge import parse_eventbridge_event
+from midil_common.events.heartbeat import Heartbeat
 from midil_common.events.log_filter import ContextFilter
 from midil_common.events.periodic import PeriodicSchedule, ScheduleMode
+from midil_common.events.redelivery import RedeliveryPolicy
 from midil_common.events.router import EventRouter, Handler, is_async_handler
+from midil_common.events.sqs_codec import ReceivedMessage, SQSCodec
 from midil_common.events.traceparent import TraceParent
 
 __all__ = [
@@ -41,15 +46,22 @@ __all__ = [
     "CORRELATION_HEADER",
     "DEFAULT_MAX_EVENT_SIZE",
     "TRACEPARENT_HEADER",
+    "BatchResult",
     "ContextFilter",
     "ContextScope",
     "DrainResult",
+    "EntryRetryPolicy",
     "Event",
     "EventContext",
     "EventRouter",
     "ExtensionValue",
+    "FailedEntry",
     "Handler",
+    "Heartbeat",
     "PeriodicSchedule",
+    "ReceivedMessage",
+    "RedeliveryPolicy",
+    "SQSCodec",
     "ScheduleMode",
     "TraceParent",
     "current_context",
@@ -60,6 +72,7 @@ __all__ = [
     "inject_attributes",
     "inject_headers",
     "is_async_handler",
+    "parse_eventbridge_event",
     "stamp",
     "valid_correlation_id",
 ]
