@@ -17,15 +17,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuthError",
+    "ChallengeRequired",
     "ClientError",
+    "CodeMismatchError",
     "ConfigError",
     "ConnectError",
     "ConsumerError",
     "EventError",
+    "ExpiredCodeError",
     "HTTPError",
     "HTTPStatusError",
     "InvalidAudienceError",
     "InvalidClaimError",
+    "InvalidCredentialsError",
     "InvalidDocumentError",
     "InvalidEventError",
     "InvalidIssuerError",
@@ -41,19 +45,28 @@ __all__ = [
     "MidilError",
     "MissingTokenError",
     "NotAcceptableError",
+    "PasswordResetRequiredError",
     "PermissionDeniedError",
     "PublishError",
     "RateLimitError",
     "ResponseTooLargeError",
     "ServerError",
+    "SessionExpiredError",
     "TimeoutError",
     "TokenExpiredError",
     "TokenNotYetValidError",
     "TokenRequestError",
     "TooManyRedirectsError",
+    "TooManyRequestsError",
     "TransportError",
     "UnsupportedAlgorithmError",
     "UnsupportedMediaTypeError",
+    "UserAuthError",
+    "UserExistsError",
+    "UserNotConfirmedError",
+    "UserNotFoundError",
+    "UserPoolUnavailableError",
+    "WeakPasswordError",
 ]
 
 
@@ -170,6 +183,105 @@ class PermissionDeniedError(AuthError):
         super().__init__(message)
         self.required_scopes = tuple(required_scopes)
         self.permission = permission
+
+
+# ------------------------------------------------------------------------------------ user sessions
+
+
+class UserAuthError(AuthError):
+    """Base of the failures of user sign-up, login and session calls (Cognito user pools).
+
+    ``code`` is the identity provider's error code (``NotAuthorizedException``, ...) or None;
+    ``retryable`` says whether repeating the same call later may succeed. The message is the kit's
+    own text: it never contains a password, a confirmation code or a token.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class InvalidCredentialsError(UserAuthError):
+    """Wrong user name or password (Cognito ``NotAuthorizedException`` on login)."""
+
+
+class UserNotFoundError(InvalidCredentialsError):
+    """The user does not exist (only when the pool reveals it; otherwise a plain
+    :class:`InvalidCredentialsError`)."""
+
+
+class UserNotConfirmedError(UserAuthError):
+    """The user signed up but has not confirmed the registration code yet."""
+
+
+class PasswordResetRequiredError(UserAuthError):
+    """The user must reset the password (``forgot_password`` then ``reset_password``)."""
+
+
+class UserExistsError(UserAuthError):
+    """A user with this name or e-mail address exists already."""
+
+
+class CodeMismatchError(UserAuthError):
+    """The confirmation or reset code is wrong."""
+
+
+class ExpiredCodeError(UserAuthError):
+    """The confirmation or reset code has expired; ask for a new one."""
+
+
+class WeakPasswordError(UserAuthError):
+    """The new password breaks the pool's password policy; ``detail`` says which rule, when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        retryable: bool = False,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, retryable=retryable)
+        self.detail = detail
+
+
+class SessionExpiredError(UserAuthError):
+    """The session's tokens were revoked, signed out or expired: the user must log in again."""
+
+
+class ChallengeRequired(UserAuthError):
+    """Login needs another step: ``challenge`` (``NEW_PASSWORD_REQUIRED``, ``SMS_MFA``,
+    ``SOFTWARE_TOKEN_MFA``, ...) answered through ``respond_to_challenge``.
+
+    ``session`` is the provider's opaque challenge session (never shown in the message or repr),
+    ``parameters`` the challenge parameters, ``username`` the user it is for.
+    """
+
+    def __init__(
+        self,
+        challenge: str,
+        *,
+        session: str | None = None,
+        parameters: dict[str, str] | None = None,
+        username: str | None = None,
+    ) -> None:
+        super().__init__(f"login needs the {challenge} challenge answered", code=challenge)
+        self.challenge = challenge
+        self.session = session
+        self.parameters: dict[str, str] = dict(parameters or {})
+        self.username = username
+
+    def __repr__(self) -> str:
+        return f"ChallengeRequired({self.challenge!r}, username={self.username!r})"
+
+
+class TooManyRequestsError(UserAuthError):
+    """Throttled or too many attempts; throttling is retried with backoff before this is raised."""
+
+
+class UserPoolUnavailableError(UserAuthError):
+    """The identity provider could not be reached or failed (after retries)."""
 
 
 # --------------------------------------------------------------------------------------------- http

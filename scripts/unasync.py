@@ -27,6 +27,9 @@ FILES = [
     "http/client.py",
     "http/providers.py",
     "auth/authorizers.py",
+    "auth/users.py",
+    "auth/oauth_client.py",
+    "auth/remote_permissions.py",
     "events/dispatcher.py",
     "events/periodic.py",
 ]

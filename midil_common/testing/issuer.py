@@ -5,8 +5,13 @@ background thread of the standard library's ``http.server``:
 
 - ``GET  /.well-known/openid-configuration``: the discovery document (``issuer.discovery_url``);
 - ``GET  /.well-known/jwks.json``: the public keys (``issuer.jwks_url``);
-- ``POST /oauth2/token``: the ``client_credentials`` grant for registered clients, with
-  ``client_secret_basic`` and ``client_secret_post`` (``issuer.token_url``).
+- ``POST /oauth2/token``: the ``client_credentials`` and ``refresh_token`` grants for registered
+  clients, with ``client_secret_basic`` and ``client_secret_post`` (``issuer.token_url``), and the
+  ``password`` grant for registered users when ``password_grant=True`` (local development only:
+  RFC 9700 forbids it in production);
+- ``POST /oauth2/revoke``: token revocation (RFC 7009; ``issuer.revocation_url``);
+- ``POST /oauth2/introspect``: token introspection (RFC 7662; ``issuer.introspection_url``);
+- ``GET|POST /oauth2/userinfo``: the OIDC userinfo endpoint (``issuer.userinfo_url``).
 
 It mints tokens with any claims, including deliberately broken ones, rotates its keys on demand,
 counts the requests each endpoint received and can be told to make an endpoint fail or hang::
@@ -40,16 +45,38 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
+import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import get_default_algorithms
 
-__all__ = ["DISCOVERY_PATH", "JWKS_PATH", "TOKEN_PATH", "Fault", "LocalIssuer", "RegisteredClient"]
+__all__ = [
+    "DISCOVERY_PATH",
+    "INTROSPECTION_PATH",
+    "JWKS_PATH",
+    "REVOCATION_PATH",
+    "TOKEN_PATH",
+    "USERINFO_PATH",
+    "Fault",
+    "LocalIssuer",
+    "LocalUser",
+    "RegisteredClient",
+]
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/.well-known/jwks.json"
 TOKEN_PATH = "/oauth2/token"
+REVOCATION_PATH = "/oauth2/revoke"
+INTROSPECTION_PATH = "/oauth2/introspect"
+USERINFO_PATH = "/oauth2/userinfo"
 
-_ALIASES = {"discovery": DISCOVERY_PATH, "jwks": JWKS_PATH, "token": TOKEN_PATH}
+_ALIASES = {
+    "discovery": DISCOVERY_PATH,
+    "jwks": JWKS_PATH,
+    "token": TOKEN_PATH,
+    "revoke": REVOCATION_PATH,
+    "introspect": INTROSPECTION_PATH,
+    "userinfo": USERINFO_PATH,
+}
 _ALGORITHMS = get_default_algorithms()
 # Which of the issuer's keys signs each algorithm.
 _KEY_FAMILY = {
@@ -114,6 +141,17 @@ class RegisteredClient:
     audience: str | None = None
     token_ttl: int = 3600
     extra_claims: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LocalUser:
+    """A user of the ``password`` grant; ``claims`` are its profile (served by userinfo and put in
+    its id tokens)."""
+
+    username: str
+    password: str = field(repr=False)
+    sub: str = ""
+    claims: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -207,6 +245,8 @@ class LocalIssuer:
         jwks_max_age: ``Cache-Control: max-age`` of the JWKS response (None: no header).
         token_ttl: default lifetime of tokens, in seconds.
         base_path: a path prefix for the issuer URL, as in ``https://host/realms/x``.
+        password_grant: serve the ``password`` grant for users added with :meth:`register_user`
+            (local development only).
     """
 
     def __init__(
@@ -218,8 +258,14 @@ class LocalIssuer:
         jwks_max_age: int | None = 600,
         token_ttl: int = 3600,
         base_path: str = "",
+        password_grant: bool = False,
     ) -> None:
         self.audience = audience
+        self.password_grant = password_grant
+        self._users: dict[str, LocalUser] = {}
+        # refresh token -> (client id, username or None, scope, jtis of the access tokens it made)
+        self._refresh_tokens: dict[str, tuple[str, str | None, str | None, list[str]]] = {}
+        self._revoked_jtis: set[str] = set()
         self.token_ttl = token_ttl
         self.jwks_max_age = jwks_max_age
         self._rsa_bits = rsa_bits
@@ -301,6 +347,9 @@ class LocalIssuer:
         with self._lock:
             self._keys = list(self._initial_keys)
             self._clients.clear()
+            self._users.clear()
+            self._refresh_tokens.clear()
+            self._revoked_jtis.clear()
             self._counts.clear()
             self.token_requests.clear()
         self._jwks_override = None
@@ -339,6 +388,21 @@ class LocalIssuer:
     def token_url(self) -> str:
         """``{url}/oauth2/token``."""
         return self.url + TOKEN_PATH
+
+    @property
+    def revocation_url(self) -> str:
+        """``{url}/oauth2/revoke``."""
+        return self.url + REVOCATION_PATH
+
+    @property
+    def introspection_url(self) -> str:
+        """``{url}/oauth2/introspect``."""
+        return self.url + INTROSPECTION_PATH
+
+    @property
+    def userinfo_url(self) -> str:
+        """``{url}/oauth2/userinfo``."""
+        return self.url + USERINFO_PATH
 
     # ------------------------------------------------------------------------------ keys
 
@@ -402,7 +466,11 @@ class LocalIssuer:
             "issuer": self.url,
             "jwks_uri": self.jwks_url,
             "token_endpoint": self.token_url,
-            "grant_types_supported": ["client_credentials"],
+            "revocation_endpoint": self.revocation_url,
+            "introspection_endpoint": self.introspection_url,
+            "userinfo_endpoint": self.userinfo_url,
+            "grant_types_supported": ["client_credentials", "refresh_token"]
+            + (["password"] if self.password_grant else []),
             "token_endpoint_auth_methods_supported": [
                 "client_secret_basic",
                 "client_secret_post",
@@ -584,6 +652,104 @@ class LocalIssuer:
             self._clients[client_id] = client
         return client
 
+    def register_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        sub: str | None = None,
+        claims: Mapping[str, Any] | None = None,
+    ) -> LocalUser:
+        """Add a user for the ``password`` grant (served only with ``password_grant=True``);
+        ``claims`` (``email``, ``name``, ...) are what userinfo answers and id tokens carry."""
+        user = LocalUser(username, password, sub or username, dict(claims or {}))
+        with self._lock:
+            self._users[username] = user
+        return user
+
+    def issue_tokens(
+        self,
+        client_id: str,
+        username: str | None = None,
+        *,
+        scope: str | None = None,
+        expires_in: int | None = None,
+    ) -> dict[str, Any]:
+        """A token response as the token endpoint would answer it (with a refresh token, and an
+        id token for a registered user), without an HTTP request: for tests that start from a
+        logged-in user."""
+        with self._lock:
+            client = self._clients.get(client_id)
+            user = self._users.get(username) if username is not None else None
+        if client is None:
+            raise KeyError(f"no registered client {client_id!r}")
+        return self._tokens_for(client, user, username, scope, expires_in, refresh=None)
+
+    def _tokens_for(
+        self,
+        client: RegisteredClient,
+        user: LocalUser | None,
+        username: str | None,
+        scope: str | None,
+        expires_in: int | None,
+        *,
+        refresh: str | None,
+    ) -> dict[str, Any]:
+        ttl = client.token_ttl if expires_in is None else expires_in
+        sub = user.sub if user is not None else (username or client.client_id)
+        claims: dict[str, Any] = {"client_id": client.client_id, "token_use": "access"}
+        if username is not None:
+            claims["username"] = username
+        jti = uuid.uuid4().hex
+        claims["jti"] = jti
+        access = self.mint(
+            sub=sub, scope=scope, aud=client.audience, expires_in=ttl, claims=claims, typ="at+jwt"
+        )
+        doc: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": ttl}
+        if scope:
+            doc["scope"] = scope
+        with self._lock:
+            if refresh is None:
+                refresh = secrets.token_urlsafe(32)
+                self._refresh_tokens[refresh] = (client.client_id, username, scope, [jti])
+            else:
+                self._refresh_tokens[refresh][3].append(jti)
+        doc["refresh_token"] = refresh
+        if user is not None:
+            doc["id_token"] = self.mint(
+                sub=sub,
+                aud=client.client_id,
+                expires_in=ttl,
+                claims={**dict(user.claims), "token_use": "id"},
+            )
+        return doc
+
+    def _own_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token this issuer signed that is valid now and not revoked, else None."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return None
+        with self._lock:
+            key = next((k for k in self._keys if k.kid == header.get("kid")), None)
+        alg = header.get("alg")
+        if key is None or alg not in _KEY_FAMILY or _KEY_FAMILY[alg] != key.family:
+            return None
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.private.public_key(),
+                algorithms=[alg],
+                issuer=self.url,
+                options={"verify_aud": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        with self._lock:
+            if claims.get("jti") in self._revoked_jtis:
+                return None
+        return claims
+
     # ------------------------------------------------------------------------------ counts, faults
 
     def _path(self, path: str) -> str:
@@ -680,17 +846,20 @@ class LocalIssuer:
             if method != "POST":
                 return 405, {"Allow": "POST"}, b""
             return self._token(headers, body)
+        if path in (REVOCATION_PATH, INTROSPECTION_PATH):
+            if method != "POST":
+                return 405, {"Allow": "POST"}, b""
+            if path == REVOCATION_PATH:
+                return self._revoke(headers, body)
+            return self._introspect(headers, body)
+        if path == USERINFO_PATH and method in ("GET", "POST"):
+            return self._userinfo(headers)
         return 404, {"Content-Type": "application/json"}, _json_bytes({"error": "not_found"})
 
-    def _token(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
-        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        record: dict[str, Any] = {
-            "grant_type": form.get("grant_type"),
-            "scope": form.get("scope"),
-            "content_type": next(
-                (v for k, v in headers.items() if k.lower() == "content-type"), None
-            ),
-        }
+    def _authenticate(
+        self, headers: dict[str, str], form: dict[str, str], record: dict[str, Any]
+    ) -> RegisteredClient | None:
+        """The registered client the request authenticates as (basic or post), else None."""
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         client_id: str | None
         if auth is not None and auth[:6].lower() == "basic ":
@@ -715,6 +884,20 @@ class LocalIssuer:
             record["auth_method"] = None
             client_id, secret = None, ""
         record["client_id"] = client_id
+        client = self._clients.get(client_id or "")
+        if client is None or not hmac.compare_digest(client.secret.encode(), secret.encode()):
+            return None
+        return client
+
+    def _token(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        record: dict[str, Any] = {
+            "grant_type": form.get("grant_type"),
+            "scope": form.get("scope"),
+            "content_type": next(
+                (v for k, v in headers.items() if k.lower() == "content-type"), None
+            ),
+        }
 
         def error(status: int, code: str, description: str) -> tuple[int, dict[str, str], bytes]:
             record["error"] = code
@@ -726,14 +909,22 @@ class LocalIssuer:
             doc = {"error": code, "error_description": description}
             return status, out, _json_bytes(doc)
 
-        client = self._clients.get(client_id or "")
-        if client is None or not hmac.compare_digest(client.secret.encode(), secret.encode()):
+        client = self._authenticate(headers, form, record)
+        if client is None:
             return error(401, "invalid_client", "client authentication failed")
         grant = form.get("grant_type")
         if grant is None:
             return error(400, "invalid_request", "grant_type is required")
+        if grant == "refresh_token" or (grant == "password" and self.password_grant):
+            answer = self._user_grant(client, grant, form)
+            if isinstance(answer, tuple):
+                return error(*answer)
+            record["error"] = None
+            with self._lock:
+                self.token_requests.append(record)
+            return 200, _NO_STORE, _json_bytes(answer)
         if grant != "client_credentials":
-            return error(400, "unsupported_grant_type", "only client_credentials is supported")
+            return error(400, "unsupported_grant_type", f"the {grant} grant is not supported")
         requested = form.get("scope")
         granted = tuple(requested.split()) if requested else client.scopes
         if not set(granted) <= set(client.scopes):
@@ -764,3 +955,105 @@ class LocalIssuer:
             "Pragma": "no-cache",
         }
         return 200, out, _json_bytes(doc)
+
+    def _user_grant(
+        self, client: RegisteredClient, grant: str, form: dict[str, str]
+    ) -> dict[str, Any] | tuple[int, str, str]:
+        """The answer of a ``refresh_token`` or ``password`` grant, or (status, error, text)."""
+        if grant == "refresh_token":
+            refresh = form.get("refresh_token") or ""
+            with self._lock:
+                held = self._refresh_tokens.get(refresh)
+                user = self._users.get(held[1] or "") if held is not None else None
+            if held is None or held[0] != client.client_id:
+                return 400, "invalid_grant", "the refresh token is invalid or revoked"
+            scope = form.get("scope") or held[2]
+            if held[2] is not None and scope and not set(scope.split()) <= set(held[2].split()):
+                return 400, "invalid_scope", "the scope exceeds the original grant"
+            return self._tokens_for(client, user, held[1], scope, None, refresh=refresh)
+        username = form.get("username") or ""
+        with self._lock:
+            user = self._users.get(username)
+        password = form.get("password") or ""
+        if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
+            return 400, "invalid_grant", "wrong user name or password"
+        requested = form.get("scope")
+        return self._tokens_for(client, user, username, requested, None, refresh=None)
+
+    def _revoke(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """RFC 7009: revoke a refresh token (and its access tokens) or an access token."""
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        if self._authenticate(headers, form, {}) is None:
+            return _oauth_error(401, "invalid_client", "client authentication failed")
+        token = form.get("token")
+        if not token:
+            return _oauth_error(400, "invalid_request", "token is required")
+        with self._lock:
+            held = self._refresh_tokens.pop(token, None)
+            if held is not None:
+                self._revoked_jtis.update(held[3])
+        if held is None:
+            claims = self._own_claims(token)
+            if claims is not None and isinstance(claims.get("jti"), str):
+                with self._lock:
+                    self._revoked_jtis.add(claims["jti"])
+        return 200, _NO_STORE, b""
+
+    def _introspect(
+        self, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """RFC 7662: ``{"active": false}`` for an unknown, expired or revoked token."""
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        if self._authenticate(headers, form, {}) is None:
+            return _oauth_error(401, "invalid_client", "client authentication failed")
+        token = form.get("token")
+        if not token:
+            return _oauth_error(400, "invalid_request", "token is required")
+        with self._lock:
+            held = self._refresh_tokens.get(token)
+        if held is not None:
+            doc: dict[str, Any] = {
+                "active": True,
+                "client_id": held[0],
+                "token_type": "refresh_token",
+            }
+            if held[1] is not None:
+                doc["username"] = held[1]
+            if held[2]:
+                doc["scope"] = held[2]
+            return 200, _NO_STORE, _json_bytes(doc)
+        claims = self._own_claims(token)
+        if claims is None:
+            return 200, _NO_STORE, _json_bytes({"active": False})
+        return 200, _NO_STORE, _json_bytes({"active": True, "token_type": "Bearer", **claims})
+
+    def _userinfo(self, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """OIDC userinfo: the claims of the user a valid access token stands for."""
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        claims = self._own_claims(token) if token else None
+        if claims is None or not isinstance(claims.get("sub"), str):
+            challenge = 'Bearer error="invalid_token"' if token else "Bearer"
+            return (
+                401,
+                {"WWW-Authenticate": challenge, "Content-Type": "application/json"},
+                (_json_bytes({"error": "invalid_token"})),
+            )
+        with self._lock:
+            user = self._users.get(claims.get("username") or "")
+        doc = {"sub": claims["sub"], **(dict(user.claims) if user is not None else {})}
+        return (
+            200,
+            {"Content-Type": "application/json", "Cache-Control": "no-store"},
+            (_json_bytes(doc)),
+        )
+
+
+_NO_STORE = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _oauth_error(status: int, code: str, description: str) -> tuple[int, dict[str, str], bytes]:
+    out = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    if status == 401:
+        out["WWW-Authenticate"] = 'Basic realm="local-issuer"'
+    return status, out, _json_bytes({"error": code, "error_description": description})

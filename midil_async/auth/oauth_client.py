@@ -1,0 +1,198 @@
+"""``OAuthClient``: the client side of any OAuth 2.0 / OpenID Connect issuer.
+
+Discovery (cached), refresh, revocation (RFC 7009), introspection (RFC 7662), userinfo, client
+credentials and the password grant, over the kit's own ``HttpClient``. Every request and reading is
+the core's (:mod:`midil_common.auth.oauth_flows`). One source serves both shells: the sync module is
+generated from this one by ``scripts/unasync.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from midil_async._primitives import SingleFlight, StateLock
+from midil_async.http.client import HttpClient
+from midil_common.auth.discovery import DiscoveryDocument, discovery_url, parse_discovery
+from midil_common.auth.oauth import MAX_TOKEN_RESPONSE_SIZE, TOKEN_RETRY_POLICY, AuthMethod
+from midil_common.auth.oauth import parse_token_response as _parse_token
+from midil_common.auth.oauth_flows import (
+    Introspection,
+    OAuthApp,
+    endpoint,
+    parse_introspection,
+    parse_revocation,
+    parse_userinfo,
+)
+from midil_common.auth.tokens import AccessToken
+from midil_common.errors import JWKSFetchError, TokenRequestError, TransportError
+from midil_common.http.prepare import TimeoutInput
+from midil_common.http.retry import RetryPolicy
+from midil_common.http.types import Response
+
+__all__ = ["OAuthClient"]
+
+
+class OAuthClient:
+    """A client of one OAuth 2.0 / OpenID Connect issuer.
+
+    The endpoints come from ``{issuer}/.well-known/openid-configuration``, fetched on first use
+    and cached (once for all concurrent callers). Token-endpoint errors raise ``TokenRequestError``
+    with the OAuth ``error`` and ``error_description``; the secret never appears in them.
+
+    Args:
+        issuer: the issuer URL (https, or http to a loopback host).
+        client_id: the client id.
+        client_secret: the secret of a confidential client (None: a public client).
+        auth_method: ``client_secret_basic`` (default) or ``client_secret_post``.
+        timeout: the timeout of each request.
+        retry: the retry policy of each request.
+        clock: Unix time, for the ``expires_at`` of tokens.
+    """
+
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        client_secret: str | None = None,
+        *,
+        auth_method: AuthMethod = "client_secret_basic",
+        timeout: TimeoutInput = 10.0,
+        retry: RetryPolicy | None = TOKEN_RETRY_POLICY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._app = OAuthApp(issuer, client_id, client_secret, auth_method)
+        self._http = HttpClient(
+            timeout=timeout,
+            retry=retry,
+            follow_redirects=False,
+            max_response_size=MAX_TOKEN_RESPONSE_SIZE,
+        )
+        self._clock = clock
+        self._document: DiscoveryDocument | None = None
+        self._flight = SingleFlight()
+        self._state_lock = StateLock()
+
+    @property
+    def issuer(self) -> str:
+        """The issuer URL."""
+        return self._app.issuer
+
+    @property
+    def client_id(self) -> str:
+        """The client id."""
+        return self._app.client_id
+
+    def __repr__(self) -> str:
+        secret = ", client_secret='***'" if self._app.client_secret else ""
+        return f"OAuthClient({self._app.issuer!r}, {self._app.client_id!r}{secret})"
+
+    # ---------------------------------------------------------------------------- discovery
+
+    async def discover(self) -> DiscoveryDocument:
+        """The issuer's discovery document (fetched once, then cached).
+
+        Raises ``JWKSFetchError`` when it cannot be fetched or names another issuer.
+        """
+        document = self._document
+        if document is not None:
+            return document
+        fetched = await self._flight.run(self._fetch_document)
+        assert fetched is not None
+        return fetched
+
+    async def _fetch_document(self) -> DiscoveryDocument:
+        if self._document is not None:
+            return self._document
+        url = discovery_url(self._app.issuer)
+        try:
+            response = await self._http.get(url, headers={"Accept": "application/json"})
+        except TransportError as exc:
+            raise JWKSFetchError(f"cannot fetch the discovery document: {exc}") from exc
+        document = parse_discovery(response, self._app.issuer)
+        with self._state_lock:
+            self._document = document
+        return document
+
+    # ---------------------------------------------------------------------------- grants
+
+    async def refresh(
+        self, refresh_token: str, *, scope: str | Iterable[str] | None = None
+    ) -> AccessToken:
+        """New tokens for ``refresh_token`` (``grant_type=refresh_token``)."""
+        form = self._app.refresh_form(refresh_token, self._app.scope_text(scope))
+        return await self._grant(form, (refresh_token,))
+
+    async def client_credentials(
+        self, scope: str | Iterable[str] | None = None, *, audience: str | None = None
+    ) -> AccessToken:
+        """A token of the client itself (``grant_type=client_credentials``)."""
+        form = self._app.client_credentials_form(self._app.scope_text(scope), audience)
+        return await self._grant(form, ())
+
+    async def password(
+        self, username: str, password: str, *, scope: str | Iterable[str] | None = None
+    ) -> AccessToken:
+        """Tokens for a user's name and password (``grant_type=password``): deprecated by
+        OAuth 2.0 Security BCP, for local development and tests (``LocalIssuer``) only."""
+        form = self._app.password_form(username, password, self._app.scope_text(scope))
+        return await self._grant(form, (password,))
+
+    async def _grant(self, form: dict[str, str], secrets: tuple[str, ...]) -> AccessToken:
+        url = endpoint(await self.discover(), "token_endpoint")
+        response = await self._post(url, form, "token endpoint")
+        return _parse_token(
+            response, now=self._clock(), redact=(*self._app.secret_forms(), *secrets)
+        )
+
+    # ---------------------------------------------------------------------------- tokens
+
+    async def revoke(self, token: str, *, token_type_hint: str | None = None) -> None:
+        """Revoke ``token`` (RFC 7009); an unknown token is not an error."""
+        url = endpoint(await self.discover(), "revocation_endpoint")
+        response = await self._post(
+            url, self._app.token_form(token, token_type_hint), "revocation endpoint"
+        )
+        parse_revocation(response, (*self._app.secret_forms(), token))
+
+    async def introspect(self, token: str, *, token_type_hint: str | None = None) -> Introspection:
+        """Ask the issuer whether ``token`` is active and what it carries (RFC 7662): the remote
+        validation path for opaque tokens."""
+        url = endpoint(await self.discover(), "introspection_endpoint")
+        response = await self._post(
+            url, self._app.token_form(token, token_type_hint), "introspection endpoint"
+        )
+        return parse_introspection(response, (*self._app.secret_forms(), token))
+
+    async def userinfo(self, access_token: str) -> dict[str, Any]:
+        """The user's claims from the userinfo endpoint; ``InvalidTokenError`` when the token is
+        refused."""
+        url = endpoint(await self.discover(), "userinfo_endpoint")
+        try:
+            response = await self._http.get(
+                url,
+                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+            )
+        except TransportError as exc:
+            raise TokenRequestError(f"cannot reach the userinfo endpoint: {exc}") from exc
+        return parse_userinfo(response)
+
+    async def _post(self, url: str, form: dict[str, str], what: str) -> Response:
+        fields, headers = self._app.authenticated(form)
+        try:
+            return await self._http.post(url, data=fields, headers=headers)
+        except TransportError as exc:
+            raise TokenRequestError(f"cannot reach the {what}: {exc}") from exc
+
+    # ---------------------------------------------------------------------------- lifecycle
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> OAuthClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

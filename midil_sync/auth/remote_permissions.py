@@ -1,0 +1,111 @@
+# Generated from midil_async/auth/remote_permissions.py by scripts/unasync.py: do not edit by hand.
+# Change the async module and run `make unasync`.
+"""``RemotePermissionChecker``: asks a policy decision point whether a token may do an action.
+
+It fails closed: any error, timeout or unreadable answer is a deny, logged without the token.
+Positive answers are cached briefly, keyed by a digest of the token, resource and action. The
+decisions are the core's (:mod:`midil_common.auth.remote_permissions`). One source serves both
+shells: the sync module is generated from this one by ``scripts/unasync.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from midil_common.auth.remote_permissions import (
+    DecisionCache,
+    decision_key,
+    decision_request,
+    parse_decision,
+)
+from midil_common.errors import ConfigError
+from midil_common.http.urls import safe_url
+from midil_sync._primitives import DeadlineExceeded, StateLock, within
+from midil_sync.http.client import HttpClient
+
+__all__ = ["RemotePermissionChecker"]
+
+logger = logging.getLogger("midil.auth")
+
+
+class RemotePermissionChecker:
+    """Asks ``url`` (``POST``, the token as a bearer credential, ``{"resource", "action"}`` as
+    JSON) whether a token may do ``action`` on ``resource``.
+
+    The service answers 200 with ``{"allowed": true|false}`` (or ``allow``, or
+    ``{"decision": "allow"|"deny"}``), or 403. Anything else, an error or a ``timeout`` is a deny.
+
+    Args:
+        http_client: the ``HttpClient`` to send with (its retries and auth apply; the checker
+            does not close it).
+        url: the decision endpoint (absolute, or relative to the client's ``base_url``).
+        timeout: seconds a question may take.
+        cache_ttl: seconds an "allowed" answer is reused (0: no cache); denials are never cached.
+        cache_size: at most this many cached answers.
+        clock: Unix time, injectable for tests.
+    """
+
+    def __init__(
+        self,
+        http_client: HttpClient,
+        url: str,
+        *,
+        timeout: float = 2.0,
+        cache_ttl: float = 30.0,
+        cache_size: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if timeout <= 0:
+            raise ConfigError("timeout must be > 0", variable="timeout")
+        self._http = http_client
+        self.url = url
+        self.timeout = timeout
+        self._cache = DecisionCache(cache_ttl, cache_size)
+        self._state_lock = StateLock()
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"RemotePermissionChecker(url={safe_url(self.url)!r})"
+
+    def check(self, token: str, resource: str, action: str) -> bool:
+        """Whether ``token`` may do ``action`` on ``resource``; False on any failure."""
+        key = decision_key(token, resource, action)
+        with self._state_lock:
+            if self._cache.allowed(key, self._clock()):
+                return True
+        headers, body = decision_request(token, resource, action)
+        try:
+            response = within(
+                self._http.post(self.url, json=body, headers=headers, timeout=self.timeout),
+                time.monotonic() + self.timeout,
+            )
+        except DeadlineExceeded:
+            self._log_failure(resource, action, "the decision timed out")
+            return False
+        except Exception as exc:
+            self._log_failure(resource, action, type(exc).__name__)
+            return False
+        decision = parse_decision(response)
+        if decision is None:
+            self._log_failure(resource, action, f"the service answered {response.status_code}")
+            return False
+        if decision:
+            with self._state_lock:
+                self._cache.store(key, self._clock())
+        return decision
+
+    def clear_cache(self) -> None:
+        """Forget the cached positive answers (after a change of permissions)."""
+        with self._state_lock:
+            self._cache.clear()
+
+    def _log_failure(self, resource: str, action: str, why: str) -> None:
+        logger.warning(
+            "permission %s:%s denied: %s (failing closed)",
+            resource,
+            action,
+            why,
+            extra={"resource": resource, "action": action},
+        )
