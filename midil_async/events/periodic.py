@@ -146,17 +146,21 @@ class PeriodicTask:
                 return
             run = _Run()
             self._runs = 0
-            run.worker = spawn(self._loop, run, name=f"midil-periodic-{self._name}")
+            # Before the worker starts: a job that stops its own task must find this run.
             slot.run = run
+            run.worker = spawn(self._loop, run, name=f"midil-periodic-{self._name}")
 
     async def stop(self) -> None:
         """Stop the schedule: no further run starts; a run in progress is waited for."""
-        run = self._slots.get().run
-        if run is None:
-            return
-        run.stopping.set()
-        if run.worker is not None:
-            await join([run.worker])
+        slot = self._slots.get()
+        with self._lock:
+            run = slot.run
+            if run is None:
+                return
+            run.stopping.set()
+            worker = run.worker
+        if worker is not None:
+            await join([worker])
 
     async def __aenter__(self) -> PeriodicTask:
         await self.start()
