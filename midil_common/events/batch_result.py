@@ -358,7 +358,8 @@ class EntryAttempts(Generic[T]):
         self._succeeded.extend(result.succeeded)
         retry = result.retryable
         if not retry:
-            return self._finish(result.failed, "done" if result.ok else "permanent failures")
+            failed = bool(result.failed or self._failed)
+            return self._finish(result.failed, "permanent failures" if failed else "done")
         if self.attempt >= self.policy.max_attempts:
             return self._finish(result.failed, "attempts exhausted")
         delay = self.policy.backoff(self.attempt, rng)
