@@ -13,6 +13,9 @@ if TYPE_CHECKING:
         JWTAuthorizer,
         MultiIssuerAuthorizer,
     )
+    from midil_sync.auth.oauth_client import OAuthClient
+    from midil_sync.auth.remote_permissions import RemotePermissionChecker
+    from midil_sync.auth.users import CognitoUserClient, UserSession
     from midil_sync.events.dispatcher import DrainResult, EventDispatcher
     from midil_sync.events.periodic import PeriodicTask
     from midil_sync.http.client import HttpClient
@@ -28,13 +31,17 @@ __all__: list[str] = [
     "ClientCredentialsProvider",
     "CognitoClientCredentialsAuthenticator",
     "CognitoJWTAuthorizer",
+    "CognitoUserClient",
     "DrainResult",
     "EventDispatcher",
     "HttpClient",
     "JWTAuthorizer",
     "MultiIssuerAuthorizer",
+    "OAuthClient",
     "PeriodicTask",
+    "RemotePermissionChecker",
     "StaticTokenProvider",
+    "UserSession",
 ]
 
 # Imported on first use (PEP 562): a plain HttpClient import loads no JWT or settings machinery.
@@ -45,12 +52,16 @@ __getattr__, __dir__ = exports(
         "ClientCredentialsProvider": "midil_sync.http.providers",
         "CognitoClientCredentialsAuthenticator": "midil_sync.http.providers",
         "CognitoJWTAuthorizer": "midil_sync.auth.authorizers",
+        "CognitoUserClient": "midil_sync.auth.users",
         "DrainResult": "midil_sync.events.dispatcher",
         "EventDispatcher": "midil_sync.events.dispatcher",
         "HttpClient": "midil_sync.http.client",
         "JWTAuthorizer": "midil_sync.auth.authorizers",
         "MultiIssuerAuthorizer": "midil_sync.auth.authorizers",
+        "OAuthClient": "midil_sync.auth.oauth_client",
         "PeriodicTask": "midil_sync.events.periodic",
+        "RemotePermissionChecker": "midil_sync.auth.remote_permissions",
         "StaticTokenProvider": "midil_sync.http.providers",
+        "UserSession": "midil_sync.auth.users",
     },
 )
