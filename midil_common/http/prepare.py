@@ -157,7 +157,8 @@ class ClientPolicy:
         for hook in (*header_hooks(), *self.header_hooks):
             produced = hook()
             if produced:
-                extra.extend(produced.items())
+                # The client's own headers were set on purpose; a hook only fills the gaps.
+                extra.extend((k, v) for k, v in produced.items() if k not in merged)
         if body.content_type is not None:
             extra.append(("Content-Type", body.content_type))
         if idempotency_key is None and self.auto_idempotency_key and method in ("POST", "PATCH"):

@@ -45,12 +45,12 @@ def server(
     return service
 
 
-async def get(shell: str, url: str, **kwargs: Any) -> int:
+async def get(shell: str, url: str, client_headers: Any = None, **kwargs: Any) -> int:
     """One GET through the shell's ``HttpClient``; the status."""
     if shell == "sync":
-        with midil_sync.HttpClient() as client:
+        with midil_sync.HttpClient(headers=client_headers) as client:
             return client.get(url, **kwargs).status_code
-    async with midil_async.HttpClient() as aclient:
+    async with midil_async.HttpClient(headers=client_headers) as aclient:
         return (await aclient.get(url, **kwargs)).status_code
 
 
@@ -119,6 +119,18 @@ async def test_the_callers_headers_win(
     assert seen[0]["x-correlation-id"] == "caller-id"
     assert seen[0]["traceparent"] == mine
     assert list(seen[0]).count("x-correlation-id") == 1
+
+
+@SHELLS
+async def test_the_clients_own_headers_win_too(
+    shell: str, server: tuple[HTTPServer, list[dict[str, str]]]
+) -> None:
+    # A client built for one correlation id (a batch job's) keeps it inside any context.
+    running, seen = server
+    with event_context(correlation_id="abc"):
+        await get(shell, running.url_for("/echo"), client_headers={"X-Correlation-ID": "job-7"})
+    assert seen[0]["x-correlation-id"] == "job-7"
+    assert "traceparent" in seen[0]  # the context's other header still goes
 
 
 async def test_concurrent_tasks_send_their_own_context(
