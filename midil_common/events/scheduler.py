@@ -96,7 +96,7 @@ def _zone(name: str) -> dt_timezone | Any:
         import zoneinfo
 
         return zoneinfo.ZoneInfo(name)
-    except (ImportError, ValueError, OSError):
+    except (ImportError, KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
         raise ConfigError(f"unknown time zone {name!r}", variable="timezone") from None
 
 
