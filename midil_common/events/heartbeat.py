@@ -98,13 +98,20 @@ class Heartbeat:
 
     def due_at(self, lease: Lease) -> float | None:
         """When ``lease`` should be extended, or None when it will not be (``max_total`` reached)."""
-        if lease.expires_at >= lease.received_at + self.max_total:
+        # Within a second of the limit no whole-second extension lengthens the lease: stop here,
+        # or the shell would find the lease due forever.
+        if lease.expires_at + 1 > lease.received_at + self.max_total:
             return None
         length = lease.expires_at - lease.received_at
         # The first lease lasts visibility_timeout, later ones extension: keep (1 - fraction) of
         # the coming period as the margin before expiry, never more than the lease itself.
         margin = min((1 - self.fraction) * self.period, (1 - self.fraction) * length)
         return lease.expires_at - margin
+
+    def expired(self, lease: Lease, now: float) -> bool:
+        """Whether ``lease`` ran out at ``now``: SQS may have delivered the message again, so
+        the shell stops extending it (its handler's result can no longer be acknowledged)."""
+        return now >= lease.expires_at
 
     def extend(self, lease: Lease, now: float) -> tuple[int, Lease] | None:
         """The ``VisibilityTimeout`` to set at ``now`` and the lease it makes, or None when

@@ -321,7 +321,8 @@ class SQSCodec:
 
     def decode_record(self, record: Any) -> ReceivedMessage:
         """Decode one record of a Lambda SQS event (``messageId``, ``receiptHandle``, ``body``,
-        ``attributes``, ``messageAttributes``, ``eventSourceARN``). Never raises."""
+        ``attributes``, ``messageAttributes``, ``eventSourceARN``). Never raises. The receipt
+        handle may be missing (Lambda deletes the messages itself)."""
         if not isinstance(record, Mapping):
             return ReceivedMessage("", "", None, "poison", poison="not an SQS event record")
         return self._decode(
@@ -331,6 +332,7 @@ class SQSCodec:
             record.get("attributes"),
             record.get("messageAttributes"),
             _string(record.get("eventSourceARN")),
+            need_receipt_handle=False,
         )
 
     def _decode(
@@ -341,6 +343,8 @@ class SQSCodec:
         attributes: Any,
         message_attributes: Any,
         queue: str | None,
+        *,
+        need_receipt_handle: bool = True,
     ) -> ReceivedMessage:
         system = attributes if isinstance(attributes, Mapping) else {}
         user = message_attributes if isinstance(message_attributes, Mapping) else {}
@@ -357,8 +361,11 @@ class SQSCodec:
             trace_header=_string(system.get(TRACE_HEADER_ATTRIBUTE)),
             queue=queue,
         )
-        if not received.message_id or not received.receipt_handle:
-            return replace(received, poison="the message has no id or receipt handle")
+        if not received.message_id:
+            return replace(received, poison="the message has no id")
+        if need_receipt_handle and not received.receipt_handle:
+            # Lambda deletes what it delivered; a consumer cannot delete without the handle.
+            return replace(received, poison="the message has no receipt handle")
         if type(body) is not str:
             return replace(received, poison="the message body is not a string")
         try:

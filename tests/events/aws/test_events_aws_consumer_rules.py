@@ -154,6 +154,11 @@ def test_an_extension_never_passes_the_limit_and_always_lengthens_the_lease(
         assert renewed.expires_at <= max_total and renewed.expires_at > lease.expires_at
     due = heartbeat.due_at(lease)
     assert due is None or due < lease.expires_at
+    # Whenever a live lease is due, extending it works: a due lease never stays due.
+    if due is not None and due <= now < lease.expires_at:
+        assert heartbeat.extend(lease, now) is not None
+        assert heartbeat.extensions([("m", lease)], now) != []
+    assert heartbeat.expired(lease, now) == (now >= lease.expires_at)
 
 
 def test_heartbeat_validation_names_the_argument() -> None:

@@ -382,7 +382,7 @@ def test_hostile_or_broken_bodies_are_poison_quickly(body: str, reason: str) -> 
         None,
         "a string",
         {},
-        {"MessageId": "m", "Body": "x"},
+        {"ReceiptHandle": "r", "Body": "x"},
         {"MessageId": "m", "ReceiptHandle": "r", "Body": None},
         {"MessageId": "m", "ReceiptHandle": "r", "Body": b"bytes"},
         {"MessageId": 5, "ReceiptHandle": "r", "Body": "x"},
@@ -391,6 +391,12 @@ def test_hostile_or_broken_bodies_are_poison_quickly(body: str, reason: str) -> 
 def test_malformed_messages_are_poison(message: Any) -> None:
     assert CODEC.decode(message).kind == "poison"
     assert CODEC.decode_record(message).kind == "poison"
+
+
+def test_a_lambda_record_needs_no_receipt_handle_but_a_consumer_message_does() -> None:
+    assert CODEC.decode_record({"messageId": "m", "body": "x"}).kind == "text"
+    decoded = CODEC.decode({"MessageId": "m", "Body": "x"})
+    assert decoded.poison == "the message has no receipt handle"
 
 
 def test_text_with_backslashes_and_controls_is_plain_text_not_a_crash() -> None:
