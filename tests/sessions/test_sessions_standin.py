@@ -218,3 +218,31 @@ def test_two_users_never_see_each_other(
     assert [u.email for u in users] == names
     assert ada.access_token != bob.access_token and ada.refresh_token != bob.refresh_token
     assert not hasattr(standin_client, "access_token")
+
+
+def test_async_client_across_event_loops(standin: CognitoStandIn, local_issuer: Any) -> None:
+    import asyncio
+
+    import midil_async
+
+    authorizer = midil_async.JWTAuthorizer(local_issuer.url)
+    client = midil_async.CognitoUserClient(
+        CognitoStandIn.POOL_ID,
+        CognitoStandIn.CLIENT_ID,
+        endpoint_url=standin.endpoint_url,
+        authorizer=authorizer,
+    )
+
+    async def use() -> str | None:
+        session = await client.login("ada@example.com", SECRET)
+        return (await session.get_current_user()).email
+
+    # Each run has its own loop: the AWS client of the first is closed when that loop shuts down.
+    assert asyncio.run(use()) == "ada@example.com"
+    assert asyncio.run(use()) == "ada@example.com"
+
+    async def close() -> None:
+        await client.aclose()
+        await authorizer.aclose()
+
+    asyncio.run(close())
