@@ -125,7 +125,7 @@ def test_invalid_schedule_expressions(expression: str) -> None:
 
 def test_timezones_and_windows() -> None:
     assert validate_timezone("America/Argentina/Buenos_Aires") == "America/Argentina/Buenos_Aires"
-    for bad in ("", "Europe/ Berlin", "x" * 51, "../etc"):
+    for bad in ("", "Europe/ Berlin", "x" * 51, "..", "Europe/.hidden"):
         with pytest.raises(ConfigError):
             validate_timezone(bad)
     assert flexible_time_window(None) == {"Mode": "OFF"}
