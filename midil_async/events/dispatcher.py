@@ -37,15 +37,16 @@ from midil_async._primitives import (
     spawn,
 )
 from midil_common.errors import ConfigError, PublishError
-from midil_common.events.context import EventContext
+from midil_common.events.context import EventContext, stamp
 from midil_common.events.dispatch import (
     DispatcherSettings,
     DrainResult,
     ErrorCallback,
+    HandlingContexts,
     OnFull,
-    handling_context,
     report_handler_failure,
-    use_context,
+    reset_current,
+    set_current,
 )
 from midil_common.events.envelope import Event
 from midil_common.events.router import EventRouter, Handler, validate_pattern
@@ -143,6 +144,7 @@ class EventDispatcher:
         self._slots: LoopBound[_Slot] = LoopBound(_Slot)
         self._lock = StateLock()
         self._plans: dict[str, tuple[tuple[Handler, ...], tuple[_Step, ...]]] = {}
+        self._contexts = HandlingContexts()
 
     # ---------------------------------------------------------------------------- handlers
 
@@ -238,24 +240,14 @@ class EventDispatcher:
 
     # -------------------------------------------------------------------------- publishing
 
-    async def publish(self, event: Event) -> None:
-        """Hand ``event`` to the handlers of its type.
+    async def publish(self, event: Event) -> Event:
+        """Hand ``event`` to the handlers of its type; returns it as published.
 
         The event is stamped with the current context (its correlation id, causation id and
         ``traceparent`` where it has none) and its handlers run in the context of its handling.
         Raises ``PublishError`` (``failed=[event]``) when the dispatcher is not running or, with
         ``on_full="raise"``, when the queue is full.
         """
-        await self._publish(event)
-
-    async def notify(self, type: str, data: Any = None, **attrs: Any) -> Event:
-        """Build an event of ``type`` with ``data`` (and any other ``Event`` attributes, e.g.
-        ``subject=``) from this dispatcher's ``source``, publish it and return it as published."""
-        return await self._publish(
-            Event(**{"source": self._source, **attrs, "type": type, "data": data})
-        )
-
-    async def _publish(self, event: Event) -> Event:
         run = self._slots.get().run
         if run is None or not run.running:
             raise PublishError(
@@ -263,14 +255,24 @@ class EventDispatcher:
                 "(call start() or use it as a context manager)",
                 failed=[event],
             )
-        event, context = handling_context(event)
         steps = self._steps(event.type)
+        if not steps:
+            # Nothing to run: the event counts as handled, stamped as if it had been.
+            next(run.handled)
+            return stamp(event)
+        event, context = self._contexts.for_event(event)
         queue = run.queue
         if queue is None:
-            await self._deliver(event, context, steps)
-            next(run.handled)
-            return event
-        if not steps:
+            # Inline: the body of _deliver, without the call (this is the hot path).
+            token = set_current(context)
+            try:
+                for handler, call in steps:
+                    try:
+                        await call(event)
+                    except Exception as exc:
+                        report_handler_failure(event, handler, exc, self._on_error)
+            finally:
+                reset_current(token)
             next(run.handled)
             return event
         try:
@@ -290,14 +292,25 @@ class EventDispatcher:
             ) from None
         return event
 
+    async def notify(self, type: str, data: Any = None, **attrs: Any) -> Event:
+        """Build an event of ``type`` with ``data`` (and any other ``Event`` attributes, e.g.
+        ``subject=``) from this dispatcher's ``source``, publish it and return it as published.
+
+        The event is built carrying the current context (as :meth:`publish` would stamp it).
+        """
+        return await self.publish(self._contexts.build(self._source, type, data, attrs))
+
     async def _deliver(self, event: Event, context: EventContext, steps: tuple[_Step, ...]) -> None:
         """Run each handler of ``event`` inside ``context``; failures are reported, not raised."""
-        with use_context(context):
+        token = set_current(context)
+        try:
             for handler, call in steps:
                 try:
                     await call(event)
                 except Exception as exc:
                     report_handler_failure(event, handler, exc, self._on_error)
+        finally:
+            reset_current(token)
 
     async def _work(
         self, queue: WorkQueue[_Item], holder: list[_Item | None], handled: itertools.count[int]
