@@ -559,3 +559,54 @@ def test_the_async_dispatcher_works_on_consecutive_event_loops() -> None:
     asyncio.run(one_run(3, stop=False))
     asyncio.run(one_run(4, stop=True))
     assert seen[-3:] == [(4, i) for i in range(3)]
+
+
+# ------------------------------------------------------------------- the core's handling context
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"correlation_id": "own"},
+        {"traceparent": TP},
+        {"traceparent": "not-a-traceparent"},
+        {"correlation_id": "own", "causation_id": "cause", "traceparent": TP},
+    ],
+)
+@pytest.mark.parametrize("publisher", [None, ("pub", "00-" + "1" * 32 + "-" + "2" * 16 + "-01")])
+def test_the_handling_context_is_what_event_context_opens_for_the_stamped_event(
+    fields: dict[str, str], publisher: tuple[str, str] | None
+) -> None:
+    from midil_common.events import stamp
+    from midil_common.events.dispatch import HandlingContexts
+
+    contexts = HandlingContexts()
+    event = ev(**fields)
+    with event_context(*publisher) if publisher else _no_scope():
+        for _ in range(2):  # the second time from the remembered traceparent
+            stamped, decided = contexts.for_event(event)
+            assert stamped == stamp(event)
+            with event_context(event=stamp(event)) as expected:
+                pass
+            if publisher is None and "correlation_id" not in fields:
+                assert decided.correlation_id not in (None, expected.correlation_id)  # a new one
+            else:
+                assert decided.correlation_id == expected.correlation_id
+            assert decided.causation_id == expected.causation_id == event.id
+            assert decided.span_id != expected.span_id  # each handling is a span of its own
+            if publisher is None and fields.get("traceparent") != TP:
+                assert decided.trace_id not in (None, expected.trace_id)  # a new trace each time
+            else:
+                assert decided.trace_id == expected.trace_id
+        if publisher:
+            built = contexts.build("/src", "a.b", None, {})
+            assert built == stamp(Event(id=built.id, time=built.time, source="/src", type="a.b"))
+
+
+class _no_scope:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
