@@ -46,9 +46,31 @@ def api() -> Iterator[HTTPServer]:
     server.stop()
 
 
-def filled(source: str, issuer: LocalIssuer, api: HTTPServer) -> str:
+@pytest.fixture(scope="module")
+def aws() -> Iterator[dict[str, Any]]:
+    """moto's server (the local AWS emulator) with a Cognito user pool and app client."""
+    import boto3
+
+    from midil_common.testing.aws import MotoServer
+
+    with MotoServer() as server:
+        cognito = boto3.client("cognito-idp", **server.client_kwargs())
+        pool = cognito.create_user_pool(PoolName="docs")["UserPool"]["Id"]
+        app_client = cognito.create_user_pool_client(
+            UserPoolId=pool,
+            ClientName="web",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+        yield {"endpoint_url": server.endpoint_url, "user_pool_id": pool, "client_id": app_client}
+
+
+def filled(
+    source: str, issuer: LocalIssuer, api: HTTPServer, aws: dict[str, Any] | None = None
+) -> str:
     """The snippet with its example hosts replaced by the local servers."""
     api_origin = api.url_for("/").rstrip("/")
+    if aws is not None:
+        source = source.replace("http://localhost:4566", aws["endpoint_url"])
     for placeholder, real in (
         ("https://idp.example.com/oauth2/token", issuer.token_url),
         ("https://issuer.example", issuer.url),
@@ -119,14 +141,20 @@ def application_for(source: str) -> Any:
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
-def test_every_documented_snippet_runs(path: Path, issuer: LocalIssuer, api: HTTPServer) -> None:
+def test_every_documented_snippet_runs(
+    path: Path, issuer: LocalIssuer, api: HTTPServer, aws: dict[str, Any]
+) -> None:
     """Each block runs on its own, as a reader who copies one section would run it."""
-    given = given_names(issuer)
+    given = {
+        **given_names(issuer),
+        "user_pool_id": aws["user_pool_id"],
+        "client_id": aws["client_id"],
+    }
     for line, source in snippets(path):
         namespace = {**given, "app": application_for(source)}
         # Top-level ``await`` and ``async with`` run as in an async REPL: a coroutine results.
         code = compile(
-            filled(source, issuer, api),
+            filled(source, issuer, api, aws),
             f"{path.name}:{line}",
             "exec",
             flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
