@@ -30,3 +30,9 @@ def test_the_end_to_end_demo_runs_and_shows_accepted_and_refused_cases() -> None
     assert "bad sort parameter: 400" in out
     # No secret or token leaks into the output.
     assert "billing-secret" not in out and "eyJ" not in out
+    # Events: handlers call a service inside the publisher's context, in both shells.
+    assert "shipping service saw X-Correlation-ID=order-flow-1 traceparent=00-" in out
+    assert "shipping service saw X-Correlation-ID=order-flow-2 traceparent=00-" in out
+    # User sessions on the local AWS emulator, and an OIDC service token revoked.
+    assert "sync  logged in: ada@example.com" in out and "async logged out" in out
+    assert "after revocation active=False" in out
