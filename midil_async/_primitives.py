@@ -14,6 +14,8 @@ once here become their sync twins by a plain rewrite (``scripts/unasync.py``): `
   :func:`spawn`, :func:`join` and :func:`abandon` (worker tasks), :class:`Flag` (a settable
   event with a timed wait), :func:`runner` (a handler as something to await: a sync one runs in
   a thread), and the type aliases :data:`Job` and :data:`Sleeper`.
+- For consumers run as scripts: :func:`catch_signals` (SIGTERM and SIGINT call a function in the
+  loop, through ``loop.add_signal_handler``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ __all__ = [
     "WorkQueue",
     "Worker",
     "abandon",
+    "catch_signals",
     "gather",
     "join",
     "runner",
@@ -402,3 +405,30 @@ def runner(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     if is_async_handler(func):
         return func
     return functools.partial(_in_thread, func)
+
+
+def catch_signals(callback: Callable[[], object]) -> Callable[[], None]:
+    """Call ``callback`` in the running loop on SIGTERM and SIGINT (``loop.add_signal_handler``);
+    returns the function that removes the handlers. Only from the main thread (``ConfigError``
+    otherwise)."""
+    import signal
+
+    from midil_common.errors import ConfigError
+
+    loop = _running_loop()
+    caught = (signal.SIGTERM, signal.SIGINT)
+    try:
+        for number in caught:
+            loop.add_signal_handler(number, callback)
+    except (ValueError, RuntimeError) as exc:
+        for number in caught:
+            loop.remove_signal_handler(number)
+        raise ConfigError(
+            "signal handlers can be installed only from the main thread's event loop"
+        ) from exc
+
+    def restore() -> None:
+        for number in caught:
+            loop.remove_signal_handler(number)
+
+    return restore

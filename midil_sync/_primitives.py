@@ -14,6 +14,8 @@ versions take the place of the event-loop ones.
   thread-safe), :func:`spawn`, :func:`join` and :func:`abandon` (worker threads), :class:`Flag`
   (a ``threading.Event``), :func:`runner` (a plain function as it is; a coroutine function is
   refused), and the type aliases :data:`Job` and :data:`Sleeper`.
+- For consumers run as scripts: :func:`catch_signals` (SIGTERM and SIGINT call a function in a
+  new thread, so it never runs inside whatever lock the interrupted main thread holds).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ __all__ = [
     "WorkQueue",
     "Worker",
     "abandon",
+    "catch_signals",
     "gather",
     "join",
     "runner",
@@ -302,3 +305,25 @@ def runner(func: Callable[..., Any]) -> Callable[..., Any]:
             "calls plain functions (use midil_async for coroutines)"
         )
     return func
+
+
+def catch_signals(callback: Callable[[], object]) -> Callable[[], None]:
+    """Call ``callback`` on SIGTERM and SIGINT, in a new thread (a signal handler interrupts the
+    main thread anywhere, even inside a lock ``callback`` may take); returns the function that
+    restores the previous handlers. Only from the main thread (``ConfigError`` otherwise)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        raise ConfigError("signal handlers can be installed only from the main thread")
+
+    def handle(number: int, frame: object) -> None:
+        threading.Thread(target=callback, name="midil-signal", daemon=True).start()
+
+    caught = (signal.SIGTERM, signal.SIGINT)
+    previous = {number: signal.signal(number, handle) for number in caught}
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore

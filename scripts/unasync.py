@@ -32,6 +32,7 @@ FILES = [
     "auth/remote_permissions.py",
     "events/dispatcher.py",
     "events/periodic.py",
+    "events/sqs_consumer.py",
 ]
 """Modules under ``midil_async/`` whose twins under ``midil_sync/`` are generated."""
 
