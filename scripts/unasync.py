@@ -33,6 +33,11 @@ FILES = [
     "events/dispatcher.py",
     "events/periodic.py",
     "events/sqs_consumer.py",
+    "events/_clients.py",
+    "events/sqs_publisher.py",
+    "events/eventbridge.py",
+    "events/scheduler.py",
+    "events/lambda_handler.py",
 ]
 """Modules under ``midil_async/`` whose twins under ``midil_sync/`` are generated."""
 
