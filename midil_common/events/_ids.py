@@ -18,13 +18,14 @@ class RandomBits(Protocol):
 
 def random_hex(nbytes: int, rng: RandomBits | None = None) -> str:
     """``nbytes`` random bytes as lowercase hex, never all zeros (trace and span ids forbid it)."""
+    zeros = "0" * (nbytes * 2)
     while True:
         if rng is None:
             value = os.urandom(nbytes).hex()
         else:
             value = format(rng.getrandbits(nbytes * 8), f"0{nbytes * 2}x")
         # All zeros comes up once in 2**64 draws at worst; looping keeps the id valid by construction.
-        if value.strip("0"):
+        if value != zeros:
             return value
 
 

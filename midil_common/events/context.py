@@ -66,9 +66,19 @@ CORRELATION_ATTRIBUTE = "correlationid"
 _CORRELATION_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
+_last_valid = ""
+
+
 def valid_correlation_id(value: Any) -> str | None:
     """``value`` if it is an acceptable correlation id (1 to 128 printable ASCII, no spaces), else None."""
+    global _last_valid
+    if value is None:
+        return None
+    # The events of one flow carry one id: the last one accepted is not matched again.
+    if value is _last_valid:
+        return value
     if type(value) is str and _CORRELATION_ID.fullmatch(value) is not None:
+        _last_valid = value
         return value
     return None
 
@@ -114,6 +124,24 @@ class EventContext:
 
 
 _EMPTY = EventContext()
+
+_set_correlation = EventContext.__dict__["correlation_id"].__set__
+_set_causation = EventContext.__dict__["causation_id"].__set__
+_set_traceparent = EventContext.__dict__["traceparent"].__set__
+
+
+def _context(
+    correlation_id: str | None, causation_id: str | None, traceparent: TraceParent | None
+) -> EventContext:
+    """An ``EventContext`` of fields already checked: one is made for every event handled, and the
+    frozen dataclass's ``__init__`` (three ``object.__setattr__`` calls) costs almost twice this."""
+    context = object.__new__(EventContext)
+    _set_correlation(context, correlation_id)
+    _set_causation(context, causation_id)
+    _set_traceparent(context, traceparent)
+    return context
+
+
 _current: ContextVar[EventContext] = ContextVar("midil_event_context", default=_EMPTY)
 
 
@@ -204,7 +232,7 @@ def derive_context(
     if remote is None:
         remote = _otel_parent()
     span = TraceParent.new(rng) if remote is None else remote.child(rng)
-    return EventContext(correlation, causation, span)
+    return _context(correlation, causation, span)
 
 
 class ContextScope:

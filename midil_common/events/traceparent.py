@@ -78,9 +78,11 @@ class TraceParent:
         """An instance from fields already checked (parsed or generated): skips re-validation, as
         a new span is made for every event handled."""
         self = object.__new__(cls)
-        object.__setattr__(self, "trace_id", trace_id)
-        object.__setattr__(self, "parent_id", parent_id)
-        object.__setattr__(self, "flags", flags)
+        # The slots' own setters: a frozen dataclass refuses setattr, and object.__setattr__ costs
+        # more per field.
+        _set_trace_id(self, trace_id)
+        _set_parent_id(self, parent_id)
+        _set_flags(self, flags)
         return self
 
     @classmethod
@@ -98,3 +100,8 @@ class TraceParent:
 
     def __str__(self) -> str:
         return self.format()
+
+
+_set_trace_id = TraceParent.__dict__["trace_id"].__set__
+_set_parent_id = TraceParent.__dict__["parent_id"].__set__
+_set_flags = TraceParent.__dict__["flags"].__set__
