@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from midil_async.events.eventbridge import EventBridgePublisher
     from midil_async.events.lambda_handler import sqs_batch_handler
     from midil_async.events.periodic import PeriodicTask
-    from midil_async.events.sqs_consumer import SQSConsumer
     from midil_async.events.scheduler import EventBridgeScheduler
+    from midil_async.events.sqs_consumer import SQSConsumer
     from midil_async.events.sqs_publisher import SQSPublisher
     from midil_async.http.client import HttpClient
     from midil_async.http.providers import (
@@ -48,6 +48,7 @@ __all__: list[str] = [
     "OAuthClient",
     "PeriodicTask",
     "RemotePermissionChecker",
+    "SQSConsumer",
     "SQSPublisher",
     "StaticTokenProvider",
     "UserSession",

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from midil_sync.events.eventbridge import EventBridgePublisher
     from midil_sync.events.lambda_handler import sqs_batch_handler
     from midil_sync.events.periodic import PeriodicTask
-    from midil_sync.events.sqs_consumer import SQSConsumer
     from midil_sync.events.scheduler import EventBridgeScheduler
+    from midil_sync.events.sqs_consumer import SQSConsumer
     from midil_sync.events.sqs_publisher import SQSPublisher
     from midil_sync.http.client import HttpClient
     from midil_sync.http.providers import (
@@ -48,6 +48,7 @@ __all__: list[str] = [
     "OAuthClient",
     "PeriodicTask",
     "RemotePermissionChecker",
+    "SQSConsumer",
     "SQSPublisher",
     "StaticTokenProvider",
     "UserSession",

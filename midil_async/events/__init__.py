@@ -9,8 +9,8 @@ if TYPE_CHECKING:
     from midil_async.events.eventbridge import EventBridgePublisher
     from midil_async.events.lambda_handler import SQSBatchHandler, sqs_batch_handler
     from midil_async.events.periodic import PeriodicTask
-    from midil_async.events.sqs_consumer import ConsumerStats, SQSConsumer
     from midil_async.events.scheduler import EventBridgeScheduler
+    from midil_async.events.sqs_consumer import ConsumerStats, SQSConsumer
     from midil_async.events.sqs_publisher import SQSPublisher
     from midil_common.events.eventbridge import parse_eventbridge_event
 
@@ -22,6 +22,7 @@ __all__: list[str] = [
     "EventDispatcher",
     "PeriodicTask",
     "SQSBatchHandler",
+    "SQSConsumer",
     "SQSPublisher",
     "parse_eventbridge_event",
     "sqs_batch_handler",

@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from midil_sync.events.eventbridge import EventBridgePublisher
     from midil_sync.events.lambda_handler import SQSBatchHandler, sqs_batch_handler
     from midil_sync.events.periodic import PeriodicTask
-    from midil_sync.events.sqs_consumer import ConsumerStats, SQSConsumer
     from midil_sync.events.scheduler import EventBridgeScheduler
+    from midil_sync.events.sqs_consumer import ConsumerStats, SQSConsumer
     from midil_sync.events.sqs_publisher import SQSPublisher
 
 __all__: list[str] = [
@@ -22,6 +22,7 @@ __all__: list[str] = [
     "EventDispatcher",
     "PeriodicTask",
     "SQSBatchHandler",
+    "SQSConsumer",
     "SQSPublisher",
     "parse_eventbridge_event",
     "sqs_batch_handler",
