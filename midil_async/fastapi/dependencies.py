@@ -8,6 +8,7 @@ itself (strict RFC 6750 rules) and answers with RFC 6750 challenges and JSON:API
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,19 +16,25 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBearer, SecurityScopes
 
 from midil_async.fastapi.exceptions import MidilHTTPException
+from midil_async.fastapi.middleware import TOKEN_SOURCE_KEY
 from midil_common.adapters import (
     AuthOptions,
     Match,
     MissingTokenError,
+    TokenSource,
     check_permission,
     check_scopes,
+    refuse_unless,
+    remote_policy,
 )
-from midil_common.adapters.checks import check_authorizer
+from midil_common.adapters.checks import check_authorizer, check_policy
+from midil_common.adapters.logs import log_checker_failure
 from midil_common.errors import MidilError
 
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
     from midil_common.auth.protocols import AsyncAuthorizer
+    from midil_common.auth.remote_policy import RemotePermissionPolicy
 
 __all__ = [
     "Authenticated",
@@ -36,6 +43,8 @@ __all__ = [
     "require_permission",
     "require_scopes",
 ]
+
+log = logging.getLogger("midil.adapters.fastapi")
 
 bearer_scheme = HTTPBearer(auto_error=False, description="A JWT access token (RFC 6750).")
 """The security scheme the dependencies declare (``HTTPBearer`` in OpenAPI)."""
@@ -181,9 +190,16 @@ def require_permission(
     resource: str, action: str, *, policy: Any = None, auth: ClaimsDependency | None = None
 ) -> Callable[..., Awaitable[TokenClaims]]:
     """A dependency requiring a token whose scopes or groups grant ``resource:action`` under
-    ``policy`` (or ``app.state.midil_policy``); returns the claims."""
+    ``policy`` (or ``app.state.midil_policy``); returns the claims.
+
+    A ``RemotePermissionPolicy`` (around ``midil_async.RemotePermissionChecker``) awaits its
+    checker with the request's token, read where ``auth`` (or the :class:`AuthMiddleware`) reads
+    it; a deny, or a checker failure, is a 403. A sync checker is a ``ConfigError`` here.
+    """
+    check_policy(policy, coroutines=True)
     source = auth or get_claims
     realm = auth.options.realm if isinstance(auth, Authenticated) else None
+    token_source = auth.options.source if isinstance(auth, Authenticated) else None
 
     async def dependency(request: Request, claims: Any = Depends(source)) -> TokenClaims:  # noqa: B008
         chosen = policy if policy is not None else getattr(request.app.state, "midil_policy", None)
@@ -192,9 +208,41 @@ def require_permission(
         try:
             if claims is None:
                 raise MissingTokenError()
-            check_permission(claims, chosen, resource, action)
+            remote = remote_policy(chosen)
+            if remote is None:
+                check_permission(claims, chosen, resource, action)
+            else:
+                await _ask_remote(remote, request, token_source, resource, action)
         except MidilError as exc:
             raise MidilHTTPException(exc, realm=realm or _app_realm(request)) from None
         return claims  # type: ignore[no-any-return]
 
     return dependency
+
+
+async def _ask_remote(
+    policy: RemotePermissionPolicy,
+    request: Request,
+    source: TokenSource | None,
+    resource: str,
+    action: str,
+) -> None:
+    """Await the policy's checker with the request's token (read again, never stored); raise the
+    403 unless it allows. A checker that raises denies (fails closed), logged without its text."""
+    if not policy.coroutines:  # the app's policy, not checked when the dependency was built
+        check_policy(policy, coroutines=True)
+    if source is None:
+        source = getattr(request.state, TOKEN_SOURCE_KEY, None) or _DEFAULT_SOURCE
+    get_cookie = request.cookies.get if source.cookie else None
+    token = source.extract(request.headers.get, get_cookie)
+    if token is None:
+        raise MissingTokenError()
+    try:
+        allowed = await policy.checker.check(token, resource, action)
+    except Exception as exc:
+        log_checker_failure(log, exc, resource, action)
+        allowed = False
+    refuse_unless(allowed, policy, resource, action)
+
+
+_DEFAULT_SOURCE = TokenSource()

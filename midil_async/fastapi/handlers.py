@@ -19,6 +19,7 @@ from midil_common.adapters import (
     framework_error,
     validation_response,
 )
+from midil_common.adapters.checks import check_policy
 from midil_common.adapters.logs import log_failure
 from midil_common.errors import MidilError
 
@@ -45,6 +46,7 @@ def register_exception_handlers(
     context of its ``traceparent`` and ``X-Correlation-ID`` headers, and every response these
     handlers make carries ``X-Correlation-ID``.
     """
+    check_policy(policy, coroutines=True)
     app.state.midil_realm = realm
     if policy is not None:
         app.state.midil_policy = policy

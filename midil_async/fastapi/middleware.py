@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AuthMiddleware"]
 
+TOKEN_SOURCE_KEY = "midil_token_source"
+"""The ``request.state`` key of the middleware's ``TokenSource`` (where to read the token again)."""
+
 log = logging.getLogger("midil.adapters.fastapi")
 
 
@@ -101,7 +104,10 @@ class AuthMiddleware:
             else:
                 await _refuse_websocket(err, scope, receive, send)
             return
-        scope.setdefault("state", {})["claims"] = claims
+        state = scope.setdefault("state", {})
+        state["claims"] = claims
+        # Where the token is (not the token): for a remote permission check that needs it again.
+        state[TOKEN_SOURCE_KEY] = self.options.source
         await self.app(scope, receive, send)
 
 

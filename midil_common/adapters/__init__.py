@@ -20,6 +20,9 @@ from midil_common.adapters.requirements import (
     check_permission,
     check_scopes,
     missing_scopes,
+    permission_denied,
+    refuse_unless,
+    remote_policy,
 )
 from midil_common.adapters.responses import (
     JSONAPI_MEDIA_TYPE,
@@ -56,7 +59,10 @@ __all__ = [
     "missing_scopes",
     "parse_authorization",
     "parse_raw_token",
+    "permission_denied",
     "quote_param",
+    "refuse_unless",
+    "remote_policy",
     "status_response",
     "validation_response",
 ]

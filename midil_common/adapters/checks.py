@@ -7,7 +7,7 @@ import inspect
 
 from midil_common.errors import ConfigError
 
-__all__ = ["check_authorizer"]
+__all__ = ["check_authorizer", "check_policy"]
 
 
 def check_authorizer(authorizer: object, *, coroutines: bool, what: str = "authorizer") -> None:
@@ -27,3 +27,19 @@ def check_authorizer(authorizer: object, *, coroutines: bool, what: str = "autho
             f"{shell}'s (for example {shell}.JWTAuthorizer)",
             variable=what,
         )
+
+
+def check_policy(policy: object, *, coroutines: bool, what: str = "policy") -> None:
+    """``ConfigError`` when ``policy`` is a ``RemotePermissionPolicy`` around the other side's
+    checker: an async one (``midil_async.RemotePermissionChecker``) for Flask and Django
+    (``coroutines=False``), a sync one for FastAPI. Local policies and None pass."""
+    from midil_common.auth.remote_policy import RemotePermissionPolicy
+
+    if not isinstance(policy, RemotePermissionPolicy) or policy.coroutines == coroutines:
+        return
+    shell = "midil_async" if coroutines else "midil_sync"
+    raise ConfigError(
+        f"{what} wraps {policy.shell}'s permission checker ({'a sync' if coroutines else 'an async'}"
+        f" check); this adapter needs {shell}'s (for example {shell}.RemotePermissionChecker)",
+        variable=what,
+    )

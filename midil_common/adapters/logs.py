@@ -12,7 +12,7 @@ import logging
 
 from midil_common.errors import ConfigError
 
-__all__ = ["log_failure"]
+__all__ = ["log_checker_failure", "log_failure"]
 
 _MAX_REMEMBERED = 256
 _logged: set[tuple[str, str]] = set()
@@ -40,3 +40,17 @@ def log_failure(log: logging.Logger, exc: BaseException, status: int) -> None:
             exc,
             extra={"error": type(exc).__name__, "status": status},
         )
+
+
+def log_checker_failure(
+    log: logging.Logger, exc: BaseException, resource: str, action: str
+) -> None:
+    """Log a permission checker that raised instead of answering: a WARNING naming the permission
+    and the exception's class only (its text could carry the token), and the check fails closed."""
+    log.warning(
+        "permission %s:%s denied: the permission checker raised %s (failing closed)",
+        resource,
+        action,
+        type(exc).__name__,
+        extra={"resource": resource, "action": action, "error": type(exc).__name__},
+    )

@@ -9,8 +9,17 @@ from midil_common.errors import PermissionDeniedError
 
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
+    from midil_common.auth.remote_policy import RemotePermissionPolicy
 
-__all__ = ["Match", "check_permission", "check_scopes", "missing_scopes"]
+__all__ = [
+    "Match",
+    "check_permission",
+    "check_scopes",
+    "missing_scopes",
+    "permission_denied",
+    "refuse_unless",
+    "remote_policy",
+]
 
 Match = Literal["all", "any"]
 
@@ -57,6 +66,12 @@ def check_permission(claims: TokenClaims, policy: Any, resource: str, action: st
     """
     if policy.check(claims, resource, action):
         return
+    raise permission_denied(policy, resource, action)
+
+
+def permission_denied(policy: Any, resource: str, action: str) -> PermissionDeniedError:
+    """The refusal of ``resource:action`` under ``policy``: a 403 ``insufficient_scope`` naming the
+    permission, and the scopes that would grant it when the policy can tell."""
     granting: tuple[str, ...] = ()
     scopes_for = getattr(policy, "scopes_for", None)
     if callable(scopes_for):
@@ -64,8 +79,28 @@ def check_permission(claims: TokenClaims, policy: Any, resource: str, action: st
     elif getattr(policy, "scopes_as_permissions", False):
         # A scope named like the permission grants it, so it is the scope to ask for.
         granting = (f"{resource}:{action}",)
-    raise PermissionDeniedError(
+    return PermissionDeniedError(
         f"the token does not grant the permission {resource}:{action}",
         required_scopes=granting,
         permission=f"{resource}:{action}",
     )
+
+
+def remote_policy(policy: Any) -> RemotePermissionPolicy | None:
+    """``policy`` when its decision needs the request's token (a ``RemotePermissionPolicy``, whose
+    checker the adapter asks itself), else None (a local policy: :func:`check_permission`).
+
+    Recognised by ``needs_token = True``, so that this module does not import the auth package.
+    """
+    return policy if getattr(policy, "needs_token", False) is True else None
+
+
+def refuse_unless(allowed: object, policy: Any, resource: str, action: str) -> None:
+    """Raise :func:`permission_denied` unless a checker's answer is exactly ``True``.
+
+    Anything else (False, None, an unawaited coroutine, a truthy non-boolean) is a deny: a remote
+    check fails closed.
+    """
+    if allowed is True:
+        return
+    raise permission_denied(policy, resource, action)

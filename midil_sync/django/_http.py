@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 
-from midil_common.adapters import ErrorResponse, error_response
-from midil_common.adapters.logs import log_failure
+from midil_common.adapters import ErrorResponse, error_response, refuse_unless
+from midil_common.adapters.logs import log_checker_failure, log_failure
 
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
     from midil_common.auth.protocols import Authorizer
+    from midil_common.auth.remote_policy import RemotePermissionPolicy
     from midil_sync.django.conf import MidilConfig
 
 log = logging.getLogger("midil.adapters.django")
@@ -58,6 +59,38 @@ async def averify(authorizer: Authorizer, token: str) -> TokenClaims:
         if claims is not None:
             return claims
     return await sync_to_async(authorizer.verify, thread_sensitive=False)(token)
+
+
+def ask_remote(
+    policy: RemotePermissionPolicy,
+    config: MidilConfig,
+    request: HttpRequest,
+    resource: str,
+    action: str,
+) -> None:
+    """Ask the policy's checker with the request's token (read again, never stored); raise the
+    403 unless it allows. A checker that raises denies (fails closed), logged without its text."""
+    token = cast(str, request_token(config, request, optional=False))
+    try:
+        allowed = policy.checker.check(token, resource, action)
+    except Exception as exc:
+        log_checker_failure(log, exc, resource, action)
+        allowed = False
+    refuse_unless(allowed, policy, resource, action)
+
+
+async def aask_remote(
+    policy: RemotePermissionPolicy,
+    config: MidilConfig,
+    request: HttpRequest,
+    resource: str,
+    action: str,
+) -> None:
+    """:func:`ask_remote` from async code: the sync checker runs in a worker thread, so the event
+    loop never waits on the decision service."""
+    await sync_to_async(ask_remote, thread_sensitive=False)(
+        policy, config, request, resource, action
+    )
 
 
 def attach(config: MidilConfig, request: Any, claims: TokenClaims | None) -> None:

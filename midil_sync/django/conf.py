@@ -18,7 +18,7 @@ from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 from midil_common.adapters import AuthOptions, authorizer_spec
-from midil_common.adapters.checks import check_authorizer
+from midil_common.adapters.checks import check_authorizer, check_policy
 
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
@@ -77,6 +77,7 @@ def _build(section: Mapping[str, Any]) -> MidilConfig:
     policy = section.get("PERMISSION_POLICY")
     if isinstance(policy, str):
         policy = import_string(policy)
+    check_policy(policy, coroutines=False, what="MIDIL['PERMISSION_POLICY']")
     factory = section.get("USER_FACTORY", "midil_sync.django.users.ClaimsUser")
     if isinstance(factory, str):
         factory = import_string(factory)

@@ -9,16 +9,31 @@ error responses (401, 403, 503, 415, 406) with RFC 6750 challenges.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest
 
-from midil_common.adapters import Match, MissingTokenError, check_permission, check_scopes
+from midil_common.adapters import (
+    Match,
+    MissingTokenError,
+    check_permission,
+    check_scopes,
+    remote_policy,
+)
+from midil_common.adapters.checks import check_policy
 from midil_common.adapters.jsonapi import negotiate_request
 from midil_common.errors import MidilError
-from midil_sync.django._http import attach, averify, error_http_response, request_token, verify
+from midil_sync.django._http import (
+    aask_remote,
+    ask_remote,
+    attach,
+    averify,
+    error_http_response,
+    request_token,
+    verify,
+)
 from midil_sync.django.conf import MidilConfig, get_config
 
 if TYPE_CHECKING:
@@ -30,6 +45,8 @@ V = TypeVar("V")
 
 # A check receives the request and its claims (None when optional and absent) and raises to refuse.
 Check = Callable[[HttpRequest, "TokenClaims | None", MidilConfig], None]
+# The same for async views, when the check may wait (a remote permission decision).
+AsyncCheck = Callable[[HttpRequest, "TokenClaims | None", MidilConfig], Awaitable[None]]
 
 
 def _find_request(args: tuple[Any, ...]) -> HttpRequest:
@@ -67,8 +84,14 @@ async def _async_claims(
 
 
 def _guard(
-    check: Check | None, *, optional: bool = False, authenticate: bool = True
+    check: Check | None,
+    *,
+    optional: bool = False,
+    authenticate: bool = True,
+    acheck: AsyncCheck | None = None,
 ) -> Callable[[V], V]:
+    """Wrap views with ``check`` (async views: ``acheck`` when given, else ``check`` inline)."""
+
     def decorator(view: V) -> V:
         if isinstance(view, type):
             # A class-based view: guard its dispatch, keeping the class.
@@ -115,7 +138,9 @@ def _guard(
             try:
                 config = get_config()
                 claims = await _async_claims(request, config, optional) if authenticate else None
-                if check is not None:
+                if acheck is not None:
+                    await acheck(request, claims, config)
+                elif check is not None:
                     check(request, claims, config)
                 return await fn(*args, **kwargs)
             except MidilError as exc:
@@ -163,15 +188,40 @@ def require_scopes(*scopes: str, match: Match = "all") -> Callable[[V], V]:
 
 def require_permission(resource: str, action: str, *, policy: Any = None) -> Callable[[V], V]:
     """Require a token whose scopes or groups grant ``resource:action`` under the policy
-    (``policy=`` or ``MIDIL["PERMISSION_POLICY"]``); else 403."""
+    (``policy=`` or ``MIDIL["PERMISSION_POLICY"]``); else 403.
 
-    def check(request: HttpRequest, claims: TokenClaims | None, config: MidilConfig) -> None:
+    A ``RemotePermissionPolicy`` (around ``midil_sync.RemotePermissionChecker``) asks its checker
+    with the request's token: inline in a sync view, from a worker thread in an async view. A deny,
+    or a checker failure, is a 403. An async checker is a ``ConfigError`` when the view is
+    decorated.
+    """
+    check_policy(policy, coroutines=False)
+
+    def chosen_policy(config: MidilConfig) -> Any:
         chosen = policy if policy is not None else config.policy
         if chosen is None:
             raise RuntimeError("require_permission needs a PermissionPolicy")
-        check_permission(_required(claims), chosen, resource, action)
+        return chosen
 
-    return _guard(check)
+    def check(request: HttpRequest, claims: TokenClaims | None, config: MidilConfig) -> None:
+        chosen = chosen_policy(config)
+        required = _required(claims)
+        remote = remote_policy(chosen)
+        if remote is not None:
+            ask_remote(remote, config, request, resource, action)
+            return
+        check_permission(required, chosen, resource, action)
+
+    async def acheck(request: HttpRequest, claims: TokenClaims | None, config: MidilConfig) -> None:
+        chosen = chosen_policy(config)
+        required = _required(claims)
+        remote = remote_policy(chosen)
+        if remote is not None:
+            await aask_remote(remote, config, request, resource, action)
+            return
+        check_permission(required, chosen, resource, action)
+
+    return _guard(check, acheck=acheck)
 
 
 def jsonapi_view(

@@ -44,6 +44,15 @@ def required_claims() -> TokenClaims:
     return claims
 
 
+def request_token() -> str:
+    """The current request's token, read again for a check that needs it (a remote permission
+    policy); ``MissingTokenError`` when there is none. Never kept on ``g`` or the request."""
+    state = app_state()
+    req = cast(Any, request)._get_current_object()
+    get_cookie = req.cookies.get if state.options.source.cookie else None
+    return cast(str, state.options.environ_token(req.environ, get_cookie, optional=False))
+
+
 def guard() -> None:
     """The ``before_request`` hook of ``MIDIL_PROTECT_ALL``: every non-excluded request needs a
     valid token."""

@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from flask import current_app
 
-from midil_common.adapters import Match, check_permission, check_scopes
-from midil_sync.flask.claims import authenticate, required_claims
+from midil_common.adapters import (
+    Match,
+    check_permission,
+    check_scopes,
+    refuse_unless,
+    remote_policy,
+)
+from midil_common.adapters.checks import check_policy
+from midil_common.adapters.logs import log_checker_failure
+from midil_sync.flask.claims import authenticate, request_token, required_claims
 from midil_sync.flask.state import app_state
+
+if TYPE_CHECKING:
+    from midil_common.auth.remote_policy import RemotePermissionPolicy
 
 __all__ = ["require_auth", "require_permission", "require_scopes"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger("midil.adapters.flask")
 
 
 def decorate(check: Callable[[], None]) -> Callable[[F], F]:
@@ -74,15 +88,54 @@ def require_scopes(*scopes: str, match: Match = "all") -> Callable[[F], F]:
 
 def require_permission(resource: str, action: str, *, policy: Any = None) -> Callable[[F], F]:
     """Require a valid token whose scopes or groups grant ``resource:action`` under the policy
-    (``policy=`` or the one given to :class:`MidilAuth`)."""
+    (``policy=`` or the one given to :class:`MidilAuth`).
+
+    A ``RemotePermissionPolicy`` (around ``midil_sync.RemotePermissionChecker``) asks its checker
+    with the request's token; a deny, or a checker failure, is a 403. An async checker is a
+    ``ConfigError`` here, when the view is decorated.
+    """
+    check_policy(policy, coroutines=False)
+    remote = remote_policy(policy)
+    if remote is not None:
+
+        def check_remote() -> None:
+            required_claims()
+            ask_remote(remote, resource, action)
+
+        return decorate(check_remote)
+    if policy is not None:
+
+        def check_local() -> None:
+            check_permission(required_claims(), policy, resource, action)
+
+        return decorate(check_local)
 
     def check() -> None:
         claims = required_claims()
-        chosen = policy if policy is not None else app_state().policy
+        chosen = app_state().policy
         if chosen is None:
             raise RuntimeError(
                 "require_permission needs a PermissionPolicy (MidilAuth(policy=...))"
             )
+        asked = remote_policy(chosen)
+        if asked is not None:
+            ask_remote(asked, resource, action)
+            return
         check_permission(claims, chosen, resource, action)
 
     return decorate(check)
+
+
+def ask_remote(policy: RemotePermissionPolicy, resource: str, action: str) -> None:
+    """Ask the policy's checker with the request's token; raise the 403 unless it allows.
+
+    The token goes to the checker only. A checker that raises denies (fails closed), logged
+    without the exception's text.
+    """
+    token = request_token()
+    try:
+        allowed = policy.checker.check(token, resource, action)
+    except Exception as exc:
+        log_checker_failure(log, exc, resource, action)
+        allowed = False
+    refuse_unless(allowed, policy, resource, action)

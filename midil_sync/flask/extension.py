@@ -21,7 +21,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from midil_common.adapters import AuthOptions, authorizer_spec
-from midil_common.adapters.checks import check_authorizer
+from midil_common.adapters.checks import check_authorizer, check_policy
 from midil_common.errors import MidilError
 from midil_sync.flask.claims import guard
 from midil_sync.flask.context import install as install_context
@@ -58,7 +58,8 @@ class MidilAuth:
         authorizer: any ``midil_common.auth.Authorizer`` (``midil_sync.JWTAuthorizer``,
             ``CognitoJWTAuthorizer``, ``MultiIssuerAuthorizer`` or your own). When None, one is built
             from the app's ``MIDIL_...`` configuration.
-        policy: a ``PermissionPolicy`` for :func:`require_permission`.
+        policy: a ``PermissionPolicy`` for :func:`require_permission`, or a
+            ``RemotePermissionPolicy`` around ``midil_sync.RemotePermissionChecker``.
         realm, excluded_paths, token_cookie, protect_all: override the configuration keys.
         propagate_context: run every request of the app in an event context and answer with
             ``X-Correlation-ID`` (default: ``MIDIL_PROPAGATE_CONTEXT``, itself True by default).
@@ -92,6 +93,7 @@ class MidilAuth:
         config = _config_section(app)
         authorizer = self.authorizer or _build_authorizer(config)
         check_authorizer(authorizer, coroutines=False)
+        check_policy(self.policy, coroutines=False)
         excluded = self._excluded
         if excluded is None:
             raw = config.get("EXCLUDED_PATHS", ())

@@ -25,8 +25,10 @@ from rest_framework.permissions import (
     SingleOperandHolder,
 )
 
-from midil_common.adapters import Match, check_permission, check_scopes
+from midil_common.adapters import Match, check_permission, check_scopes, remote_policy
+from midil_common.adapters.checks import check_policy
 from midil_common.errors import MidilError, PermissionDeniedError
+from midil_sync.django._http import ask_remote
 from midil_sync.django.conf import get_config
 from midil_sync.django.drf.exceptions import INSUFFICIENT_SCOPE, remember_refusal, wrap
 
@@ -168,35 +170,53 @@ class HasScopes(_KitPermission):
 
 class HasPermission(_KitPermission):
     """Allow requests whose token grants ``view.required_permission = ("resource", "action")``
-    under ``MIDIL["PERMISSION_POLICY"]`` (or ``view.permission_policy``).
+    under ``MIDIL["PERMISSION_POLICY"]`` (or ``view.permission_policy``, or the class's
+    ``permission_policy``).
 
     Refuses like :class:`HasScopes` (401 without a token, 403 naming the scopes that would grant
-    the permission) and composes the same way.
-    ``HasPermission.require("articles", "create")`` makes a subclass with the permission built in.
+    the permission) and composes the same way. With a ``RemotePermissionPolicy`` (around
+    ``midil_sync.RemotePermissionChecker``) the checker is asked with the request's token; a
+    deny, or a checker failure, is a 403 refusal.
+    ``HasPermission.require("articles", "create", policy=...)`` makes a subclass with the
+    permission (and optionally its policy) built in.
     """
 
     required_permission: ClassVar[tuple[str, str] | None] = None
+    permission_policy: ClassVar[Any] = None
 
     @classmethod
-    def require(cls, resource: str, action: str) -> type[HasPermission]:
-        """A permission class requiring ``resource:action``."""
-        return type("HasPermission", (cls,), {"required_permission": (resource, action)})
+    def require(cls, resource: str, action: str, *, policy: Any = None) -> type[HasPermission]:
+        """A permission class requiring ``resource:action`` (under ``policy`` when given; an
+        async remote checker is a ``ConfigError`` here)."""
+        check_policy(policy, coroutines=False)
+        attrs: dict[str, Any] = {"required_permission": (resource, action)}
+        if policy is not None:
+            attrs["permission_policy"] = policy
+        return type("HasPermission", (cls,), attrs)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         """Whether the policy grants the permission to the request's token."""
         wanted = self.required_permission or getattr(view, "required_permission", None)
         if wanted is None:
             raise RuntimeError("HasPermission needs required_permission = (resource, action)")
-        policy = getattr(view, "permission_policy", None) or get_config().policy
+        policy = self.permission_policy
+        if policy is None:
+            policy = getattr(view, "permission_policy", None) or get_config().policy
         if policy is None:
             raise RuntimeError("HasPermission needs a PermissionPolicy")
         claims = _claims(request)
         if claims is None:
             return False
         try:
-            check_permission(claims, policy, wanted[0], wanted[1])
+            remote = remote_policy(policy)
+            if remote is None:
+                check_permission(claims, policy, wanted[0], wanted[1])
+            else:
+                if remote.coroutines:  # a view's policy, not checked before
+                    check_policy(remote, coroutines=False)
+                ask_remote(remote, get_config(), request._request, wanted[0], wanted[1])
         except PermissionDeniedError as exc:
             return self._refuse(request, exc)
-        except MidilError as exc:  # a policy that could not decide (a remote checker down ...)
+        except MidilError as exc:  # a policy that could not decide (a misconfiguration ...)
             raise wrap(exc) from exc
         return True
