@@ -422,11 +422,11 @@ def serve_wsgi(app: Any) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def asgi_server() -> Callable[..., Any]:
     return serve_asgi
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def wsgi_server() -> Callable[..., Any]:
     return serve_wsgi
