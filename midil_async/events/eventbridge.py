@@ -4,8 +4,8 @@ The entries are the core's (:func:`~midil_common.events.eventbridge.eventbridge_
 ``DetailType`` the event type, ``Detail`` the CloudEvents JSON, ``Time``; ``TraceHeader`` the X-Ray
 form of the event's ``traceparent``), and so are the batches (at most 10 entries and 256 KiB; an
 entry over 256 KiB is refused with ``InvalidEventError`` before anything is sent), the reading of
-partial failures and the retries of the failed entries. This module sends the batches,
-concurrently, and sleeps the delays. One source serves both shells: the sync module is generated
+partial failures and the retries of the failed entries. This module sends the batches (side by
+side in the async shell, one after the other in the sync shell) and sleeps the delays. One source serves both shells: the sync module is generated
 from this one by ``scripts/unasync.py``.
 """
 

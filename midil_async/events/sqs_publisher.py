@@ -6,8 +6,8 @@ the CloudEvents JSON body, the ``ce-type`` and ``traceparent`` message attribute
 ``MaximumMessageSize``; an event too big is refused with ``InvalidEventError`` before anything is
 sent), which entries failed and which of them are sent again
 (:class:`~midil_common.events.EntryRetryPolicy`). This module sends the batches and sleeps the
-delays. Batches of a standard queue are sent concurrently, those of a FIFO queue one after the
-other (in order). One source serves both shells: the sync module is generated from this one by
+delays. The batches of a FIFO queue are sent one after the other (in order); those of a standard
+queue side by side in the async shell (concurrent tasks), one after the other in the sync shell. One source serves both shells: the sync module is generated from this one by
 ``scripts/unasync.py``.
 """
 

@@ -22,7 +22,7 @@ from typing import Any
 from midil_common.aws_errors import AWSErrorInfo, redact
 from midil_common.errors import EventError, InvalidEventError
 from midil_common.events.envelope import Event
-from midil_common.events.scheduler import DEFAULT_SCHEDULE_GROUP
+from midil_common.events.scheduler import DEFAULT_SCHEDULE_GROUP, _normalised
 
 __all__ = [
     "Schedule",
@@ -65,24 +65,16 @@ def scheduler_error(info: AWSErrorInfo) -> SchedulerError:
     )
 
 
-_COMPARED = (
-    "ScheduleExpression",
-    "ScheduleExpressionTimezone",
-    "FlexibleTimeWindow",
-    "State",
-    "ActionAfterCompletion",
-    "Description",
-)
-
-
 def conflict_error(request: Mapping[str, Any], stored: Mapping[str, Any]) -> ScheduleConflictError:
-    """The error of creating ``request`` where ``stored`` (another definition) exists."""
-    differences = [key for key in _COMPARED if request.get(key) != stored.get(key)]
-    target, other = request.get("Target") or {}, stored.get("Target") or {}
-    for key in ("Arn", "RoleArn", "Input"):
-        if target.get(key) != other.get(key):
+    """The error of creating ``request`` where ``stored`` (another definition) exists, naming the
+    fields that differ as :func:`~midil_common.events.scheduler.same_definition` compares them
+    (absent time zone is UTC, the event apart from its id and time)."""
+    mine, theirs = _normalised(request), _normalised(stored)
+    differences = [key for key in mine if key != "Target" and mine[key] != theirs[key]]
+    for index, key in enumerate(("Arn", "RoleArn", "Input")):
+        if mine["Target"][index] != theirs["Target"][index]:
             differences.append(f"Target.{key}")
-    name = f"{request.get('GroupName', DEFAULT_SCHEDULE_GROUP)}/{request.get('Name')}"
+    name = f"{mine['GroupName']}/{mine['Name']}"
     listed = ", ".join(differences) or "the definition"
     return ScheduleConflictError(
         f"schedule {name} exists with another definition ({listed} differ); delete or update it",
