@@ -37,6 +37,7 @@ from midil_common.auth.policy import (
     verify_token,
 )
 from midil_common.auth.protocols import AsyncAuthorizer, AsyncAuthProvider, Authorizer, AuthProvider
+from midil_common.auth.remote_policy import RemotePermissionPolicy
 from midil_common.auth.token_cache import CachedVerification, VerifiedTokenCache
 from midil_common.auth.tokens import AccessToken
 from midil_common.auth.verifier import RefreshRound, TokenVerifier
@@ -62,6 +63,7 @@ __all__ = [
     "PermissionPolicy",
     "RefreshRound",
     "Refuse",
+    "RemotePermissionPolicy",
     "TokenClaims",
     "TokenVerifier",
     "Use",
