@@ -219,7 +219,7 @@ class EventBridgeScheduler:
         try:
             answer = await self._aws.call(
                 "CreateSchedule",
-                {**request, "ClientToken": client_token(request)},
+                {**request, "ClientToken": client_token()},
                 errors=scheduler_error,
                 retry=self.retry,
             )

@@ -11,16 +11,16 @@ Expressions (checked here, before any call):
   of day-of-month and day-of-week being ``?`` (:func:`cron_expression` accepts it with or without
   ``cron(...)``).
 
-The target's ``Input`` is the event's CloudEvents JSON. A create sends a client token derived from
-the definition (:func:`client_token`), so a create repeated after a lost answer is idempotent;
-when a schedule of that name exists, :func:`same_definition` tells an identical one (the create
-succeeded) from a different one (a conflict).
+The target's ``Input`` is the event's CloudEvents JSON. A create sends a fresh client token
+(:func:`client_token`), which the kit's retries of that call repeat, so a create repeated after a
+lost answer is idempotent; when a schedule of that name exists, :func:`same_definition` tells an
+identical one (the create succeeded) from a different one (a conflict).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -274,11 +274,15 @@ def schedule_request(
     return request
 
 
-def client_token(request: Mapping[str, Any]) -> str:
-    """A ``ClientToken`` derived from the whole definition: the same request always sends the
-    same token (64 hex characters), so a repeated create is idempotent."""
-    canonical = orjson.dumps(request, option=orjson.OPT_SORT_KEYS, default=str)
-    return hashlib.sha256(canonical).hexdigest()
+def client_token() -> str:
+    """A ``ClientToken`` for one create call (64 hex characters), repeated by that call's retries.
+
+    Fresh for every call, never derived from the definition: the service answers a token it has
+    seen from its idempotency cache, so a create, a delete and the same create again within that
+    window would "succeed" without creating anything. A create that finds the schedule already
+    there is told apart by :func:`same_definition`.
+    """
+    return secrets.token_hex(32)
 
 
 def _comparable_input(value: Any) -> Any:

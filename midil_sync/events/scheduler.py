@@ -221,7 +221,7 @@ class EventBridgeScheduler:
         try:
             answer = self._aws.call(
                 "CreateSchedule",
-                {**request, "ClientToken": client_token(request)},
+                {**request, "ClientToken": client_token()},
                 errors=scheduler_error,
                 retry=self.retry,
             )

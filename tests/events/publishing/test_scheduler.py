@@ -158,6 +158,7 @@ def test_idempotent_create_and_conflicting_recreate(
     assert again.name == first.name and again.expression == "rate(5 minutes)"
     assert again.arn == first.arn
     assert len(tokens) == 2 and all(t and len(t) == 64 for t in tokens)
+    assert tokens[0] != tokens[1]  # one token per create call, not per definition
     with pytest.raises(ScheduleConflictError) as info:
         shell.run(scheduler.schedule_rate(name, timedelta(minutes=10), _event(user=1)))
     assert info.value.code == "ConflictException"
