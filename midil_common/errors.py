@@ -50,6 +50,8 @@ __all__ = [
     "PublishError",
     "RateLimitError",
     "ResponseTooLargeError",
+    "ScheduleConflictError",
+    "SchedulerError",
     "ServerError",
     "SessionExpiredError",
     "TimeoutError",
@@ -419,6 +421,24 @@ class PublishError(EventError):
     def __init__(self, message: str, *, failed: Sequence[Any] = ()) -> None:
         super().__init__(message)
         self.failed: list[Any] = list(failed)
+
+
+class SchedulerError(EventError):
+    """An EventBridge Scheduler call failed: ``code`` is the service's error code."""
+
+    def __init__(self, message: str, *, code: str | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class ScheduleConflictError(SchedulerError):
+    """A schedule of that name exists with another definition (``code`` ``ConflictException``);
+    ``differences`` names the fields that differ."""
+
+    def __init__(self, message: str, *, differences: tuple[str, ...] = ()) -> None:
+        super().__init__(message, code="ConflictException")
+        self.differences = differences
 
 
 class ConsumerError(EventError):

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from midil_common.aws_errors import AWSErrorInfo, redact
-from midil_common.errors import EventError, InvalidEventError
+from midil_common.errors import InvalidEventError, ScheduleConflictError, SchedulerError
 from midil_common.events.envelope import Event
 from midil_common.events.scheduler import DEFAULT_SCHEDULE_GROUP, _normalised
 
@@ -35,24 +35,6 @@ __all__ = [
 
 NOT_FOUND = "ResourceNotFoundException"
 CONFLICT = "ConflictException"
-
-
-class SchedulerError(EventError):
-    """An EventBridge Scheduler call failed: ``code`` is the service's error code."""
-
-    def __init__(self, message: str, *, code: str | None = None, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.code = code
-        self.retryable = retryable
-
-
-class ScheduleConflictError(SchedulerError):
-    """A schedule of that name exists with another definition (``code`` ``ConflictException``);
-    ``differences`` names the fields that differ."""
-
-    def __init__(self, message: str, *, differences: tuple[str, ...] = ()) -> None:
-        super().__init__(message, code=CONFLICT)
-        self.differences = differences
 
 
 def scheduler_error(info: AWSErrorInfo) -> SchedulerError:
