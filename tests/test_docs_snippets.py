@@ -61,7 +61,20 @@ def aws() -> Iterator[dict[str, Any]]:
             ClientName="web",
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
-        yield {"endpoint_url": server.endpoint_url, "user_pool_id": pool, "client_id": app_client}
+        queue_url = boto3.client("sqs", **server.client_kwargs()).create_queue(QueueName="orders")[
+            "QueueUrl"
+        ]
+        yield {
+            "endpoint_url": server.endpoint_url,
+            "user_pool_id": pool,
+            "client_id": app_client,
+            "queue_url": queue_url,
+            "env": {
+                "AWS_ACCESS_KEY_ID": server.credentials["aws_access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": server.credentials["aws_secret_access_key"],
+                "AWS_DEFAULT_REGION": server.region,
+            },
+        }
 
 
 def filled(
@@ -142,10 +155,17 @@ def application_for(source: str) -> Any:
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
 def test_every_documented_snippet_runs(
-    path: Path, issuer: LocalIssuer, api: HTTPServer, aws: dict[str, Any]
+    path: Path,
+    issuer: LocalIssuer,
+    api: HTTPServer,
+    aws: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each block runs on its own, as a reader who copies one section would run it."""
+    for name, value in aws["env"].items():  # what a reader's shell has for a local emulator
+        monkeypatch.setenv(name, value)
     given = {
+        "queue_url": aws["queue_url"],
         **given_names(issuer),
         "user_pool_id": aws["user_pool_id"],
         "client_id": aws["client_id"],
