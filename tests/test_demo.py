@@ -36,3 +36,7 @@ def test_the_end_to_end_demo_runs_and_shows_accepted_and_refused_cases() -> None
     # User sessions on the local AWS emulator, and an OIDC service token revoked.
     assert "sync  logged in: ada@example.com" in out and "async logged out" in out
     assert "after revocation active=False" in out
+    # Events on the local AWS emulator: published, consumed with the correlation id, none left.
+    assert "consumer handled order.created#1 correlation checkout-77" in out
+    assert "consumer handled order.paid#1 correlation checkout-78" in out
+    assert "messages left on the queue: 0" in out and "Scheduler: cart-7-reminder created" in out
