@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,8 +93,34 @@ class Figure:
         return self.ours / self.anchor if self.anchor else float("inf")
 
 
+# ``benchmarks/run.py --record`` sets this: each printed block is also appended to that file as one
+# JSON line, for ``scripts/gen_docs.py`` to chart on the benchmarks page.
+RECORD_ENV = "MIDIL_BENCH_RECORD"
+
+
+def record_figures(title: str, figures: list[Figure]) -> None:
+    """Append a block of figures to the file named by ``$MIDIL_BENCH_RECORD``, if set."""
+    path = os.environ.get(RECORD_ENV)
+    if not path:
+        return
+    rows = [
+        {
+            "name": f.name,
+            "ours": f.ours,
+            "anchor_name": f.anchor_name,
+            "anchor": f.anchor,
+            "goal": f.goal,
+            "unit": f.unit,
+        }
+        for f in figures
+    ]
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps({"title": title, "figures": rows}) + "\n")
+
+
 def print_figures(title: str, figures: list[Figure]) -> None:
-    """Print a block of figures, one per line."""
+    """Print a block of figures, one per line (and record it, see :func:`record_figures`)."""
+    record_figures(title, figures)
     print(f"\n== {title}")
     for f in figures:
         scale = 1e6 if f.unit == "us" else 1e3
