@@ -55,9 +55,9 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from midil_sync._cli import issuer, jsonapi, settings, token
+    from midil_sync._cli import events, issuer, jsonapi, schedule, settings, sqs, token
 
-    for module in (token, jsonapi, issuer, settings):
+    for module in (token, jsonapi, issuer, settings, sqs, events, schedule):
         cli.add_command(module.group)
 
 

@@ -129,3 +129,9 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
 def midil_script() -> str:
     """The path of the installed ``midil`` script."""
     return MIDIL
+
+
+@pytest.fixture
+def cli_env() -> Callable[..., dict[str, str]]:
+    """``cli_env(**extra)``: the environment the ``midil`` fixtures run the script with."""
+    return base_env

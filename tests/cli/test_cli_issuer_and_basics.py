@@ -60,7 +60,7 @@ def test_issuer_serve_in_text_until_ctrl_c(spawn: Any) -> None:
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     paths = _leaf_commands(cli)
-    assert len(paths) >= 12
+    assert len(paths) >= 20
     for path in paths:
         assert run([*path, "--help"]) == 0, path
         out = capsys.readouterr().out
@@ -83,7 +83,7 @@ def test_the_installed_script_and_python_m_agree(midil: Any, midil_script: str) 
     )
     assert script.returncode == module.returncode == 0
     assert script.stdout == module.stdout
-    assert "token" in script.stdout and "jsonapi" in script.stdout
+    assert "token" in script.stdout and "sqs" in script.stdout
 
 
 def test_usage_errors_are_one_line_with_status_2(midil: Any) -> None:
