@@ -62,6 +62,7 @@ from midil_common.events.consuming import (
     after_poison,
     consumer_kwargs,
     dead_letter_message,
+    receive_threshold,
     short_handle,
 )
 from midil_common.events.context import current_context, derive_context
@@ -508,9 +509,16 @@ class SQSConsumer:
             except QueueClosed:
                 return
             free = 1
-            while free < options.max_messages and len(run.slots):
-                run.slots.get()
-                free += 1
+            # Half a batch of free slots at least (waiting for the handlers in flight), then every
+            # slot free now, up to a full batch.
+            target = receive_threshold(options.concurrency, options.max_messages)
+            try:
+                while free < options.max_messages and (free < target or len(run.slots)):
+                    run.slots.get()
+                    free += 1
+            except QueueClosed:
+                self._free(run, free)
+                return
             wait = options.wait_time_seconds
             if until_empty and run.held:
                 wait = min(wait, 1)  # only to see the last handlers finish
