@@ -25,6 +25,7 @@ from midil_sync._cli._aws import (
     require_aws,
 )
 from midil_sync._cli._common import (
+    EXIT_INTERRUPTED,
     CommandFailed,
     aws_options,
     echo_json,
@@ -36,6 +37,7 @@ from midil_sync._cli._common import (
 __all__ = ["group"]
 
 _CHUNK = 100
+_HARD_STOP_GRACE = 2.0
 
 queue_argument = click.argument(
     "queue", envvar="MIDIL_EVENTS__QUEUE_URL", metavar="QUEUE", required=True
@@ -241,7 +243,8 @@ def _stats(stats: Any) -> dict[str, int]:
     type=click.IntRange(0, 20),
     default=20,
     show_default=True,
-    help="Long-polling wait of each receive, in seconds.",
+    envvar="MIDIL_EVENTS__WAIT_TIME_SECONDS",
+    help="Long-polling wait of each receive, in seconds (a first Ctrl-C waits for the one in progress).",
 )
 @click.option(
     "--visibility-timeout",
@@ -300,18 +303,32 @@ def consume(
     terminal = is_terminal(sys.stderr)
     signals = 0
 
+    ended = threading.Event()
+
     def on_signal() -> None:
+        # Runs in a thread of its own (catch_signals), never inside the interrupted code.
         nonlocal signals
         signals += 1
+        if signals == 1:
+            if terminal:
+                click.echo(
+                    f"\nstopping: no more receives (the one in progress takes up to {wait_time} s), "
+                    "finishing the handlers in progress; Ctrl-C again to stop now",
+                    err=True,
+                )
+            consumer.stop()
+            return
         if terminal:
             click.echo(
-                "\nstopping: no more receives, finishing the handlers in progress "
-                "(Ctrl-C again to stop now)"
-                if signals == 1
-                else "\nstopping now",
+                "\nstopping now: messages not settled come back after their visibility timeout",
                 err=True,
             )
-        consumer.stop(None if signals == 1 else 0.0)
+        # Release what can be released at once; if the run does not end promptly (a long poll
+        # in progress), leave: SQS redelivers every message not deleted, so nothing is lost.
+        threading.Thread(target=consumer.stop, args=(0.0,), daemon=True).start()
+        if not ended.wait(_HARD_STOP_GRACE):
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
 
     restore = catch_signals(on_signal)
     try:
@@ -323,6 +340,7 @@ def consume(
             else:
                 stats = consumer.run_until_empty() if until_empty else consumer.run()
     finally:
+        ended.set()
         restore()
         consumer.close()
     values = _stats(stats)

@@ -309,3 +309,19 @@ def test_aws_commands_without_boto3_name_the_extra(midil: Any, tmp_path: Path) -
     # The rest of the command line works without the extra.
     assert midil("jsonapi", "query", "sort=-created", env=env).returncode == 0
     assert midil("sqs", "--help", env=env).returncode == 0
+
+
+def test_a_second_ctrl_c_stops_consume_at_once(
+    spawn: Any, aws_env: Any, queue: Any, handlers: Path
+) -> None:
+    # The first Ctrl-C waits for the long poll in progress (up to --wait-time); the second leaves
+    # within a couple of seconds, and SQS redelivers whatever was not settled.
+    process = spawn("sqs", "consume", queue[0], "--handler", "handlers:record", env=aws_env)
+    time.sleep(1.5)
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert time.monotonic() - started < 8
+    assert process.returncode in (0, 130) and "Traceback" not in err
