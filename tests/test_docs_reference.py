@@ -33,3 +33,20 @@ def test_every_setting_and_error_class_is_documented() -> None:
     reference = (ROOT / "docs" / "reference" / "errors.md").read_text()
     for name in errors.__all__:
         assert f"### {name}\n" in reference, name
+
+
+def test_the_site_builds_without_warnings(tmp_path: Path) -> None:
+    """``mkdocs build --strict``: no broken link or anchor, no page left out of the navigation."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site" / "migration" / "index.html").exists()
