@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PACKAGES := midil_common midil_sync midil_async
 
-.PHONY: test lint typecheck pytest demo bench clean unasync
+.PHONY: test lint typecheck pytest demo bench clean unasync docs dist dist-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ $(VENV)/.test-installed: pyproject.toml setup.cfg | $(PY)
 
 $(VENV)/.demo-installed: pyproject.toml setup.cfg | $(PY)
 	$(PIP) install --quiet -e '.[all,demo]'
+	touch $@
+
+$(VENV)/.docs-installed: pyproject.toml setup.cfg | $(PY)
+	$(PIP) install --quiet -e '.[docs]'
+	touch $@
+
+$(VENV)/.release-installed: pyproject.toml setup.cfg | $(PY)
+	$(PIP) install --quiet -e '.[release]'
 	touch $@
 
 $(VENV)/.bench-installed: pyproject.toml setup.cfg | $(PY)
@@ -47,5 +55,20 @@ demo: $(VENV)/.demo-installed
 bench: $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py
 
+# The documentation site: regenerate the reference and benchmark pages, then build into site/.
+docs: $(VENV)/.docs-installed
+	$(PY) scripts/gen_docs.py
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+# The sdist and the wheel, in dist/.
+dist: $(VENV)/.release-installed
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
+# twine check, the archives' contents, and the wheel in a fresh environment, extra by extra.
+dist-check: dist
+	$(VENV)/bin/twine check --strict dist/*
+	$(PY) scripts/dist_check.py dist
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info dist site
