@@ -32,10 +32,11 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from midil_common.errors import ConfigError, PublishError
 from midil_common.events.envelope import Event
+from midil_common.http.retry import Random
 
 __all__ = [
     "RETRYABLE_ERROR_CODES",
@@ -261,14 +262,6 @@ def call_failed(
 
 
 # --------------------------------------------------------------------------------------- retrying
-
-
-class Random(Protocol):
-    """The part of :class:`random.Random` the policy uses."""
-
-    def random(self) -> float:
-        """A float in ``[0, 1)``."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,21 +31,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from midil_common.errors import ConfigError
+from midil_common.http.retry import Random as RandomFloat
 
 __all__ = ["PeriodicSchedule", "RandomFloat", "ScheduleMode"]
 
 ScheduleMode = Literal["fixed_rate", "fixed_delay"]
-
-
-class RandomFloat(Protocol):
-    """What jitter needs of an rng: ``random.Random`` (seeded in tests) satisfies it."""
-
-    def random(self) -> float:
-        """Return a float in ``[0, 1)``."""
-        ...
 
 
 def _number(name: str, value: Any) -> float:
