@@ -63,7 +63,9 @@ async def client(
     if unsigned:
         options["signature_version"] = UNSIGNED
     merged = AioConfig(**options)
-    if config is not None:
+    if isinstance(config, Mapping):
+        merged = merged.merge(AioConfig(**config))
+    elif config is not None:
         merged = merged.merge(config)
     maker: Any = session or get_session()
     context = maker.create_client(

@@ -46,7 +46,8 @@ def client(
     unsigned: bool = False,
 ) -> Any:
     """A new boto3 client for ``service``, with botocore's retries off (the kit retries) and short
-    timeouts; ``config`` (a ``botocore.config.Config``) is merged over those defaults.
+    timeouts; ``config`` (a ``botocore.config.Config``, or a mapping of its options, which needs
+    no botocore import at the call site) is merged over those defaults.
     ``credentials`` holds ``aws_access_key_id``/``aws_secret_access_key``/``aws_session_token``;
     ``unsigned`` sends unsigned requests (Cognito's user operations need no AWS credentials)."""
     require("midil_sync", "boto3", EXTRA, "boto3")
@@ -62,7 +63,9 @@ def client(
     if unsigned:
         options["signature_version"] = UNSIGNED
     merged = Config(**options)
-    if config is not None:
+    if isinstance(config, Mapping):
+        merged = merged.merge(Config(**config))
+    elif config is not None:
         merged = merged.merge(config)
     maker: Any = session or boto3.session.Session()
     made = maker.client(

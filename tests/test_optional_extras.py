@@ -125,3 +125,59 @@ def test_a_missing_framework_names_the_extra(module: str, blocked: str, command:
     assert result.returncode == 0, result.stderr + result.stdout
     assert command in result.stdout
     assert repr(blocked) in result.stdout  # the missing package is named too
+
+
+# Each AWS client, built without its extra, must name the install command, not fail on a bare
+# ModuleNotFoundError from boto3, botocore or aiobotocore.
+AWS_CLIENTS = [
+    (
+        "SQSConsumer",
+        "midil_{shell}.events",
+        "SQSConsumer('https://sqs.us-east-1.amazonaws.com/1/q')",
+    ),
+    (
+        "SQSPublisher",
+        "midil_{shell}.events",
+        "SQSPublisher('https://sqs.us-east-1.amazonaws.com/1/q')",
+    ),
+    ("EventBridgePublisher", "midil_{shell}.events", "EventBridgePublisher('bus')"),
+    ("EventBridgeScheduler", "midil_{shell}.events", "EventBridgeScheduler()"),
+    ("CognitoUserClient", "midil_{shell}.auth.users", "CognitoUserClient('us-east-1_x', 'c')"),
+]
+EXTRA_OF = {"sync": "aws", "async": "aws-async"}
+
+AWS_SCRIPT = textwrap.dedent(
+    """
+    import importlib, importlib.abc, sys
+
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("boto3", "botocore", "aiobotocore"):
+                raise ModuleNotFoundError(f"No module named {{name!r}} (blocked)", name=name)
+            return None
+
+    sys.meta_path.insert(0, Block())
+    module = importlib.import_module({module!r})
+    {name} = getattr(module, {name!r})
+    try:
+        {call}
+    except ImportError as exc:
+        assert type(exc) is ImportError, repr(exc)
+        print(exc)
+    else:
+        raise SystemExit("built without boto3")
+    """
+)
+
+
+@pytest.mark.parametrize("shell", ["sync", "async"])
+@pytest.mark.parametrize(("name", "module", "call"), AWS_CLIENTS, ids=[c[0] for c in AWS_CLIENTS])
+def test_an_aws_client_without_its_extra_names_the_install_command(
+    shell: str, name: str, module: str, call: str
+) -> None:
+    script = AWS_SCRIPT.format(module=module.format(shell=shell), name=name, call=call)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert f"pip install 'midil-kit[{EXTRA_OF[shell]}]'" in result.stdout

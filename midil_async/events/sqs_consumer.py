@@ -231,6 +231,8 @@ class SQSConsumer:
             client); by default one is made from ``region`` and ``endpoint_url``.
         region: the AWS region (default: the environment's).
         endpoint_url: a local emulator (moto, LocalStack).
+        credentials: ``aws_access_key_id``, ``aws_secret_access_key`` (and
+            ``aws_session_token``); by default the environment's credential chain.
         on_error: ``on_error(event, handler, exc)``, called when a handler raises, instead of the
             default log line; an exception it raises is logged.
         stop_timeout: how long in-flight handlers may finish when the consumer stops without an
@@ -263,6 +265,7 @@ class SQSConsumer:
         client: Any = None,
         region: str | None = None,
         endpoint_url: str | None = None,
+        credentials: Mapping[str, str] | None = None,
         on_error: ErrorCallback | None = None,
         stop_timeout: float = 30.0,
     ) -> None:
@@ -289,13 +292,12 @@ class SQSConsumer:
         self._on_error = on_error
         self._client: Any
         if client is None:
-            from botocore.config import Config
-
             self._client = AWSClient(
                 SERVICE,
                 region=region,
                 endpoint_url=endpoint_url,
-                config=Config(read_timeout=read_timeout(wait_time_seconds)),
+                credentials=credentials,
+                config={"read_timeout": read_timeout(wait_time_seconds)},
                 retry=_ONE_ATTEMPT,
             )
         elif isinstance(client, AWSClient):
