@@ -8,7 +8,8 @@ once here become their sync twins by a plain rewrite (``scripts/unasync.py``): `
 - :class:`StateLock`: guards a few lines of state that never await; a no-op on a loop, where
   nothing interleaves between two awaits, and a ``threading.Lock`` in threads.
 - :class:`SingleFlight`: one run of a piece of work at a time, shared by concurrent callers.
-- :func:`sleep`, :func:`gather`, :func:`within` (a deadline around awaited work).
+- :func:`sleep`, :func:`gather`, :func:`within` (a deadline around awaited work), :func:`unless`
+  (work given up when a :class:`Flag` is set first: a long poll that must not delay a stop).
 - :class:`LoopBound` (from :mod:`midil_async._loop`): a resource per event loop.
 - For the event dispatcher and periodic tasks: :class:`WorkQueue` (bounded, closable, FIFO),
   :func:`spawn`, :func:`join` and :func:`abandon` (worker tasks), :class:`Flag` (a settable
@@ -40,6 +41,7 @@ __all__ = [
     "IS_ASYNC",
     "DeadlineExceeded",
     "Flag",
+    "Interrupted",
     "Job",
     "Lock",
     "LoopBound",
@@ -57,6 +59,7 @@ __all__ = [
     "runner",
     "sleep",
     "spawn",
+    "unless",
     "within",
 ]
 
@@ -187,6 +190,32 @@ async def within(work: Awaitable[T], deadline: float | None) -> T:
         return await asyncio.wait_for(work, timeout=left)
     except asyncio.TimeoutError:
         raise DeadlineExceeded from None
+
+
+class Interrupted(Exception):
+    """Raised by :func:`unless` when its flag was set before its work finished."""
+
+
+async def unless(flag: Flag, work: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """The result of ``work(*args)``, or :class:`Interrupted` as soon as ``flag`` is set first:
+    the work is then cancelled (what it was receiving is lost to it; SQS redelivers a message
+    whose receive was cut after its visibility timeout)."""
+    import asyncio
+
+    if flag.is_set():
+        raise Interrupted
+    task = asyncio.ensure_future(work(*args))
+    waiter = asyncio.ensure_future(flag.wait())
+    try:
+        await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.cancelled() and flag.is_set():
+        raise Interrupted
+    return task.result()
 
 
 # ----------------------------------------------------------------- dispatcher and periodic tasks

@@ -8,7 +8,9 @@ versions take the place of the event-loop ones.
   not block can be interleaved).
 - :class:`SingleFlight`: one run of a piece of work at a time; a lock with a timeout.
 - :func:`sleep`, :func:`gather` (its arguments already ran, one after the other), :func:`within`
-  (the transport enforces request deadlines in threads; nothing more can be cut from outside).
+  (the transport enforces request deadlines in threads; nothing more can be cut from outside),
+  :func:`unless` (a blocking call given up when a :class:`Flag` is set first: it runs in a thread
+  of its own, left to end by itself).
 - :class:`LoopBound`: threads have no loops: one resource, made on first use.
 - For the event dispatcher and periodic tasks: :class:`WorkQueue` (bounded, closable, FIFO,
   thread-safe), :func:`spawn`, :func:`join` and :func:`abandon` (worker threads), :class:`Flag`
@@ -32,6 +34,7 @@ __all__ = [
     "IS_ASYNC",
     "DeadlineExceeded",
     "Flag",
+    "Interrupted",
     "Job",
     "Lock",
     "LoopBound",
@@ -49,6 +52,7 @@ __all__ = [
     "runner",
     "sleep",
     "spawn",
+    "unless",
     "within",
 ]
 
@@ -291,7 +295,70 @@ def abandon(workers: Sequence[Worker]) -> None:
 
 
 class Flag(threading.Event):
-    """A flag that can be set once and waited for with a timeout (a ``threading.Event``)."""
+    """A flag that can be set once and waited for with a timeout (a ``threading.Event``) that also
+    wakes the waiters of :func:`unless`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._wakers: list[threading.Event] = []
+        self._wakers_lock = threading.Lock()
+
+    def set(self) -> None:
+        """Set the flag and wake the waiters."""
+        super().set()
+        with self._wakers_lock:
+            wakers = list(self._wakers)
+        for waker in wakers:
+            waker.set()
+
+    def _link(self, waker: threading.Event) -> None:
+        with self._wakers_lock:
+            self._wakers.append(waker)
+        if self.is_set():
+            waker.set()
+
+    def _unlink(self, waker: threading.Event) -> None:
+        with self._wakers_lock:
+            self._wakers.remove(waker)
+
+
+class Interrupted(Exception):
+    """Raised by :func:`unless` when its flag was set before its work finished."""
+
+
+def unless(flag: Flag, work: Callable[..., T], *args: Any) -> T:
+    """The result of ``work(*args)``, or :class:`Interrupted` as soon as ``flag`` is set first.
+
+    A blocking call cannot be cut from outside, so it runs in a daemon thread (in a copy of the
+    caller's ``contextvars`` context); given up, it ends by itself and its result is dropped (SQS
+    redelivers a message whose receive was given up after its visibility timeout)."""
+    import contextvars
+
+    if flag.is_set():
+        raise Interrupted
+    done = threading.Event()
+    outcome: list[tuple[Any, BaseException | None]] = []
+
+    def call() -> None:
+        try:
+            outcome.append((work(*args), None))
+        except BaseException as exc:
+            outcome.append((None, exc))
+        done.set()
+
+    context = contextvars.copy_context()
+    flag._link(done)
+    try:
+        threading.Thread(target=context.run, args=(call,), name="midil-call", daemon=True).start()
+        done.wait()
+    finally:
+        flag._unlink(done)
+    if not outcome:
+        raise Interrupted
+    result, error = outcome[0]
+    if error is not None:
+        raise error
+    return cast(T, result)
 
 
 def runner(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -28,7 +28,8 @@ exist, access denied, invalid credentials or region) stop :meth:`SQSConsumer.run
 ``ConsumerError``.
 
 Stopping: :meth:`SQSConsumer.stop` (or SIGTERM/SIGINT with ``run(install_signal_handlers=True)``)
-stops receiving (the long poll in progress ends first), lets the handlers in progress finish up to
+stops receiving at once (the long poll in progress is given up: a message SQS was handing over in
+that instant comes back after its visibility timeout), lets the handlers in progress finish up to
 the timeout, and releases every message not handled (visibility 0), so another consumer takes it
 at once. SQS delivers at least once: handlers must be idempotent.
 Coroutine handlers are awaited; plain ones run in a worker thread, so they never block the loop.
@@ -49,6 +50,7 @@ from typing import Any, TypeVar
 from midil_async._aws import AWSClient, failure
 from midil_async._primitives import (
     Flag,
+    Interrupted,
     Lock,
     QueueClosed,
     StateLock,
@@ -60,6 +62,7 @@ from midil_async._primitives import (
     runner,
     sleep,
     spawn,
+    unless,
 )
 from midil_common.aws_errors import AWSErrorInfo, AWSRetryPolicy
 from midil_common.errors import ConfigError, ConsumerError
@@ -531,7 +534,7 @@ class SQSConsumer:
             )
             assert request is not None
             started = time.monotonic()
-            answer = await self._call_until(run, "ReceiveMessage", request)
+            answer = await self._call_until(run, "ReceiveMessage", request, interruptible=True)
             raws = [] if answer is None else _messages(answer)
             self._free(run, free - len(raws))
             if answer is None:
@@ -579,13 +582,19 @@ class SQSConsumer:
         return result
 
     async def _call_until(
-        self, run: _Run, operation: str, params: Mapping[str, Any]
+        self, run: _Run, operation: str, params: Mapping[str, Any], *, interruptible: bool = False
     ) -> dict[str, Any] | None:
         """Call until it succeeds; None when the run stops first or the failure is permanent
-        (``run.fatal`` is then set and the run stopping)."""
+        (``run.fatal`` is then set and the run stopping). An ``interruptible`` call (the long
+        poll) is given up as soon as the run stops, so a stop never waits for it."""
         while True:
             try:
-                answer = await self._call(operation, params)
+                if interruptible:
+                    answer = await unless(run.stopping, self._call, operation, params)
+                else:
+                    answer = await self._call(operation, params)
+            except Interrupted:
+                return None
             except _CallFailed as exc:
                 decision = run.failures.failed(
                     exc.info, self.queue_url, now=time.monotonic(), rng=self._rng

@@ -30,7 +30,8 @@ exist, access denied, invalid credentials or region) stop :meth:`SQSConsumer.run
 ``ConsumerError``.
 
 Stopping: :meth:`SQSConsumer.stop` (or SIGTERM/SIGINT with ``run(install_signal_handlers=True)``)
-stops receiving (the long poll in progress ends first), lets the handlers in progress finish up to
+stops receiving at once (the long poll in progress is given up: a message SQS was handing over in
+that instant comes back after its visibility timeout), lets the handlers in progress finish up to
 the timeout, and releases every message not handled (visibility 0), so another consumer takes it
 at once. SQS delivers at least once: handlers must be idempotent.
 Handlers are plain functions: an ``async def`` function is refused with ``ConfigError``.
@@ -86,6 +87,7 @@ from midil_common.events.sqs_codec import ReceivedMessage, SQSCodec
 from midil_sync._aws import AWSClient, failure
 from midil_sync._primitives import (
     Flag,
+    Interrupted,
     Lock,
     QueueClosed,
     StateLock,
@@ -97,6 +99,7 @@ from midil_sync._primitives import (
     runner,
     sleep,
     spawn,
+    unless,
 )
 
 __all__ = ["ConsumerStats", "SQSConsumer"]
@@ -533,7 +536,7 @@ class SQSConsumer:
             )
             assert request is not None
             started = time.monotonic()
-            answer = self._call_until(run, "ReceiveMessage", request)
+            answer = self._call_until(run, "ReceiveMessage", request, interruptible=True)
             raws = [] if answer is None else _messages(answer)
             self._free(run, free - len(raws))
             if answer is None:
@@ -581,13 +584,19 @@ class SQSConsumer:
         return result
 
     def _call_until(
-        self, run: _Run, operation: str, params: Mapping[str, Any]
+        self, run: _Run, operation: str, params: Mapping[str, Any], *, interruptible: bool = False
     ) -> dict[str, Any] | None:
         """Call until it succeeds; None when the run stops first or the failure is permanent
-        (``run.fatal`` is then set and the run stopping)."""
+        (``run.fatal`` is then set and the run stopping). An ``interruptible`` call (the long
+        poll) is given up as soon as the run stops, so a stop never waits for it."""
         while True:
             try:
-                answer = self._call(operation, params)
+                if interruptible:
+                    answer = unless(run.stopping, self._call, operation, params)
+                else:
+                    answer = self._call(operation, params)
+            except Interrupted:
+                return None
             except _CallFailed as exc:
                 decision = run.failures.failed(
                     exc.info, self.queue_url, now=time.monotonic(), rng=self._rng

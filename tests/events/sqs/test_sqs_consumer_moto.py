@@ -248,6 +248,36 @@ def test_graceful_stop_releases_unstarted_and_unfinished_messages_at_once(
     assert [json.loads(m["Body"])["data"]["n"] for m in got] == [0, 1, 2, 3]
 
 
+def test_stop_does_not_wait_for_the_long_poll_and_loses_nothing(
+    shell: Shell, queues: Queues
+) -> None:
+    url = queues.create(visibility=1)
+    seen: list[int] = []
+    consumer = shell.consumer(
+        url,
+        queues.endpoint_url,
+        wait_time_seconds=20,
+        credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
+    )
+    consumer.on("**")(shell.handler(lambda event: seen.append(event.data["n"])))
+    running = shell.start(consumer)
+    queues.send(url, events(2))
+    eventually(lambda: len(seen) == 2)
+    time.sleep(0.5)  # in the next long poll, on an empty queue
+    stats = running.stop(10)
+    assert running.stop_took < 3, running.stop_took  # not the 20 s poll
+    assert stats.handled == 2 and stats.deleted == 2
+    # A message sent after the stop is there for the next consumer (at worst after the
+    # visibility timeout, had the given-up poll caught it).
+    queues.send(url, [Event(type="order.created", source="/tests", data={"n": 7})])
+    consumer = shell.consumer(url, queues.endpoint_url)
+    consumer.on("**")(shell.handler(lambda event: seen.append(event.data["n"])))
+    deadline = time.monotonic() + 10
+    while 7 not in seen and time.monotonic() < deadline:
+        shell.run_until_empty(consumer)
+    assert set(seen) == {0, 1, 7}
+
+
 def test_a_nonexistent_queue_stops_run_with_consumer_error_at_once(
     shell: Shell, queues: Queues
 ) -> None:
