@@ -16,7 +16,15 @@ import warnings
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from midil_common.errors import ConfigError
@@ -67,19 +75,58 @@ class AuthSettings(_Section):
     it and without ``audience``, a token that carries ``aud`` is refused (RFC 7519 section 4.1.3).
     """
 
-    issuer: str | None = None
-    audience: StrList = ()
-    jwks_url: str | None = None
-    algorithms: StrList = ("RS256", "ES256")
-    leeway: float = Field(default=0.0, ge=0.0, le=300.0)
-    cognito_user_pool_id: str | None = None
-    region: str | None = None
-    client_ids: StrList = ()
-    token_use: Literal["access", "id"] = "access"
-    required_groups: StrList = ()
-    realm: str | None = None
-    token_cache_size: int = Field(default=1024, ge=0)
-    accept_any_audience: bool = False
+    issuer: str | None = Field(
+        default=None,
+        description="The exact `iss` of accepted tokens (an https URL); selects `JWTAuthorizer`.",
+    )
+    audience: StrList = Field(
+        default=(),
+        description="The audience(s) this service answers to; a token's `aud` must name one.",
+    )
+    jwks_url: str | None = Field(
+        default=None,
+        description="The JWKS URL; by default read from `{issuer}/.well-known/openid-configuration`.",
+    )
+    algorithms: StrList = Field(
+        default=("RS256", "ES256"),
+        description="The signature algorithms allowed (`none` and HMAC can never be allowed).",
+    )
+    leeway: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=300.0,
+        description="Seconds of clock skew allowed on `exp`, `nbf` and `iat`.",
+    )
+    cognito_user_pool_id: str | None = Field(
+        default=None,
+        description="A Cognito user pool id (`eu-west-1_AbC123`); selects `CognitoJWTAuthorizer` (wins over `issuer`).",
+    )
+    region: str | None = Field(
+        default=None,
+        description="The Cognito user pool's AWS region (by default taken from the pool id).",
+    )
+    client_ids: StrList = Field(
+        default=(),
+        description="Cognito app client ids accepted (`client_id` of access tokens, `aud` of id tokens).",
+    )
+    token_use: Literal["access", "id"] = Field(
+        default="access",
+        description="Which Cognito token is accepted: `access` or `id` (`id` needs `client_ids`).",
+    )
+    required_groups: StrList = Field(
+        default=(), description="Cognito groups a token must be in (any of them)."
+    )
+    realm: str | None = Field(
+        default=None,
+        description="The `realm` of `WWW-Authenticate` challenges, used by the Flask, Django (DRF included) and FastAPI adapters when their own configuration names none (`MIDIL_REALM` in Flask, `MIDIL['REALM']` in Django, `realm=` in FastAPI win; an empty string there means no realm).",
+    )
+    token_cache_size: int = Field(
+        default=1024, ge=0, description="Entries of the verified-token cache (0 turns it off)."
+    )
+    accept_any_audience: bool = Field(
+        default=False,
+        description="Accept tokens whatever their `aud` (explicit opt-out; not with `audience`).",
+    )
 
     _lists = field_validator(
         "audience", "algorithms", "client_ids", "required_groups", mode="before"
@@ -89,19 +136,51 @@ class AuthSettings(_Section):
 class HttpSettings(_Section):
     """Outbound HTTP defaults (``MIDIL_HTTP__...``)."""
 
-    connect_timeout: float = Field(default=5.0, gt=0)
-    read_timeout: float = Field(default=30.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=20)
-    backoff_initial: float = Field(default=0.1, ge=0)
-    backoff_multiplier: float = Field(default=2.0, ge=1)
-    backoff_max: float = Field(default=5.0, ge=0)
-    deadline: float = Field(default=30.0, gt=0)
-    retry_after_max: float = Field(default=60.0, ge=0)
-    retry_statuses: Annotated[tuple[int, ...], NoDecode] = (429, 502, 503, 504)
-    retry_budget: int | None = Field(default=500, ge=0)
-    auto_idempotency_key: bool = False
-    follow_redirects: bool = True
-    max_redirects: int = Field(default=5, ge=0, le=30)
+    connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to establish a connection."
+    )
+    read_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for each read of the response."
+    )
+    max_attempts: int = Field(
+        default=4, ge=1, le=20, description="Attempts per request, the first included."
+    )
+    backoff_initial: float = Field(
+        default=0.1, ge=0, description="The first retry's maximum delay in seconds (full jitter)."
+    )
+    backoff_multiplier: float = Field(
+        default=2.0, ge=1, description="Growth of the maximum delay per retry."
+    )
+    backoff_max: float = Field(
+        default=5.0, ge=0, description="Cap of the delay between two attempts, in seconds."
+    )
+    deadline: float = Field(
+        default=30.0,
+        gt=0,
+        description="Wall-clock limit of a request and all its retries, in seconds.",
+    )
+    retry_after_max: float = Field(
+        default=60.0,
+        ge=0,
+        description="The longest `Retry-After` honoured, in seconds; beyond it the request fails at once.",
+    )
+    retry_statuses: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(429, 502, 503, 504),
+        description="Response statuses retried (idempotent methods, or with an `Idempotency-Key`).",
+    )
+    retry_budget: int | None = Field(
+        default=500, ge=0, description="Retries per client per minute, roughly (None: no budget)."
+    )
+    auto_idempotency_key: bool = Field(
+        default=False,
+        description="Add a fresh `Idempotency-Key` to every POST and PATCH, so they can be retried.",
+    )
+    follow_redirects: bool = Field(
+        default=True, description="Follow redirects (credentials are dropped across origins)."
+    )
+    max_redirects: int = Field(
+        default=5, ge=0, le=30, description="Redirects followed before `TooManyRedirectsError`."
+    )
 
     _lists = field_validator("retry_statuses", mode="before")(_split_list)
 
@@ -109,25 +188,67 @@ class HttpSettings(_Section):
 class ServiceAuthSettings(_Section):
     """Outbound service credentials (``MIDIL_SERVICE_AUTH__...``)."""
 
-    token_url: str | None = None
-    cognito_domain: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    scope: StrList = ()
-    audience: str | None = None
-    auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
-    resource: str | None = None
-    refresh_leeway: float | None = Field(default=None, ge=0)
+    token_url: str | None = Field(
+        default=None,
+        description="The OAuth2 token endpoint of the client-credentials grant (wins over `cognito_domain`).",
+    )
+    cognito_domain: str | None = Field(
+        default=None,
+        description="A Cognito domain (`my.auth.eu-west-1.amazoncognito.com`); the token URL is derived from it.",
+    )
+    client_id: str | None = Field(default=None, description="This service's client id.")
+    client_secret: SecretStr | None = Field(
+        default=None, description="This service's client secret (a `SecretStr`: never printed)."
+    )
+    scope: StrList = Field(default=(), description="Scopes asked for.")
+    audience: str | None = Field(
+        default=None, description="The `audience` parameter some issuers need (Auth0)."
+    )
+    auth_method: Literal["client_secret_basic", "client_secret_post"] = Field(
+        default="client_secret_basic",
+        description="How the client authenticates to the token endpoint.",
+    )
+    resource: str | None = Field(default=None, description="The RFC 8707 `resource` parameter.")
+    refresh_leeway: float | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds before expiry to refresh a token (None: `min(60 s, 10%)` of its lifetime).",
+    )
 
     _lists = field_validator("scope", mode="before")(_split_list)
 
 
 class JSONAPISettings(_Section):
-    """JSON:API defaults (``MIDIL_JSONAPI__...``)."""
+    """JSON:API query limits (``MIDIL_JSONAPI__...``).
 
-    max_page_size: int = Field(default=100, ge=1)
-    default_page_size: int = Field(default=20, ge=1)
-    max_include_depth: int = Field(default=3, ge=1)
+    The Flask, Django and FastAPI adapters' ``jsonapi_query`` (and FastAPI's ``parse_page`` and
+    ``parse_include``) take the limits they are not given from here; ``default_page_size`` may not
+    exceed ``max_page_size``.
+    """
+
+    max_page_size: int = Field(
+        default=100,
+        ge=1,
+        description="Largest `page[size]` (or `page[limit]`) accepted; a larger one is refused with 400. The default of the adapters' `jsonapi_query` and `parse_page` and of `midil jsonapi query`; an explicit `max_page_size=` wins.",
+    )
+    default_page_size: int = Field(
+        default=20,
+        ge=1,
+        description="`page[size]` when the request has none (at most `max_page_size`); the adapters' default, like `max_page_size`.",
+    )
+    max_include_depth: int = Field(
+        default=3,
+        ge=1,
+        description="Longest relationship path in `include` (`a.b.c` is 3); the adapters' default, like `max_page_size`.",
+    )
+
+    @field_validator("default_page_size")
+    @classmethod
+    def _default_within_max(cls, value: int, info: ValidationInfo) -> int:
+        maximum = info.data.get("max_page_size")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must not exceed max_page_size ({maximum})")
+        return value
 
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}", re.ASCII)
@@ -174,19 +295,51 @@ class EventsSettings(_Section):
     (1 to 10 per receive).
     """
 
-    queue_url: str | None = None
-    dlq_url: str | None = None
-    region: str | None = None
-    endpoint_url: str | None = None
-    bus_name: str = "default"
-    source: str | None = None
-    scheduler_role_arn: str | None = None
-    scheduler_target_arn: str | None = None
-    schedule_group: str = "default"
-    wait_time_seconds: int = Field(default=20, ge=0, le=20)
-    visibility_timeout: int | None = Field(default=None, ge=0, le=43200)
-    concurrency: int = Field(default=10, ge=1, le=1000)
-    max_messages: int = Field(default=10, ge=1, le=10)
+    queue_url: str | None = Field(
+        default=None, description="The SQS queue URL that publishers and consumers use."
+    )
+    dlq_url: str | None = Field(default=None, description="The dead-letter queue's URL.")
+    region: str | None = Field(
+        default=None,
+        description="The AWS region (`eu-west-1`); otherwise boto's own configuration.",
+    )
+    endpoint_url: str | None = Field(
+        default=None,
+        description="A local emulator's URL (moto, LocalStack); leave it unset on AWS.",
+    )
+    bus_name: str = Field(default="default", description="The EventBridge event bus name or ARN.")
+    source: str | None = Field(
+        default=None,
+        description="The EventBridge `Source` of published events (default: each event's `source`).",
+    )
+    scheduler_role_arn: str | None = Field(
+        default=None, description="The IAM role EventBridge Scheduler assumes to reach the target."
+    )
+    scheduler_target_arn: str | None = Field(
+        default=None,
+        description="The default target of schedules (an SQS queue, a Lambda function ...).",
+    )
+    schedule_group: str = Field(
+        default="default", description="The EventBridge Scheduler schedule group."
+    )
+    wait_time_seconds: int = Field(
+        default=20,
+        ge=0,
+        le=20,
+        description="SQS long polling: seconds a receive waits for messages (0 to 20).",
+    )
+    visibility_timeout: int | None = Field(
+        default=None,
+        ge=0,
+        le=43200,
+        description="Seconds a received message stays hidden (None: the queue's own setting).",
+    )
+    concurrency: int = Field(
+        default=10, ge=1, le=1000, description="Messages handled at once by a consumer."
+    )
+    max_messages: int = Field(
+        default=10, ge=1, le=10, description="Messages asked for per receive (1 to 10)."
+    )
 
     _urls = field_validator("queue_url", "dlq_url", "endpoint_url")(_http_url)
 
