@@ -24,6 +24,7 @@ from midil_common.adapters import (
     TokenSource,
     check_permission,
     check_scopes,
+    configured_realm,
     refuse_unless,
     remote_policy,
 )
@@ -64,7 +65,7 @@ class Authenticated(HTTPBearer):
 
     Args:
         authorizer: any ``midil_common.auth.AsyncAuthorizer`` (``midil_async.JWTAuthorizer`` ...).
-        realm: the ``realm`` of challenges.
+        realm: the ``realm`` of challenges (default: ``MIDIL_AUTH__REALM``; ``""``: none).
         optional: accept requests without a token.
         match: how ``Security`` scopes combine.
         token_cookie: also read the bare token from this cookie when there is no header.
@@ -89,7 +90,9 @@ class Authenticated(HTTPBearer):
         self.model = scheme.model
         self.scheme_name = scheme.scheme_name
         self.authorizer = authorizer
-        self.options = AuthOptions.build(realm=realm, optional=optional, cookie=token_cookie)
+        self.options = AuthOptions.build(
+            realm=configured_realm(realm), optional=optional, cookie=token_cookie
+        )
         self.match: Match = match
         # FastAPI resolves string annotations through the callable's globals, which an instance
         # lacks: hand it the evaluated signature of __call__.

@@ -15,6 +15,7 @@ from midil_async.fastapi.context import ContextMiddleware
 from midil_async.fastapi.exceptions import MidilHTTPException
 from midil_async.fastapi.responses import as_response
 from midil_common.adapters import (
+    configured_realm,
     error_response,
     framework_error,
     validation_response,
@@ -39,14 +40,15 @@ def register_exception_handlers(
     """Answer kit errors, request validation errors (with JSON pointers) and, with ``http_errors``,
     Starlette's HTTP errors (404, 405 ...) with JSON:API error documents.
 
-    ``realm`` and ``policy`` become the app's defaults for :func:`get_claims`,
-    :func:`require_scopes` and :func:`require_permission`. With ``propagate_context`` (the
+    ``realm`` (default: ``MIDIL_AUTH__REALM``; ``""``: none) and ``policy`` become the app's
+    defaults for :func:`get_claims`, :func:`require_scopes` and :func:`require_permission`. With ``propagate_context`` (the
     default) the app also gets :class:`~midil_async.fastapi.ContextMiddleware` (once, added like
     ``app.add_middleware``, so call this before the app starts): every request runs in the event
     context of its ``traceparent`` and ``X-Correlation-ID`` headers, and every response these
     handlers make carries ``X-Correlation-ID``.
     """
     check_policy(policy, coroutines=True)
+    realm = configured_realm(realm)
     app.state.midil_realm = realm
     if policy is not None:
         app.state.midil_policy = policy

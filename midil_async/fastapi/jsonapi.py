@@ -1,4 +1,9 @@
-"""JSON:API dependencies: the query parameters under allow-lists, and content negotiation."""
+"""JSON:API dependencies: the query parameters under allow-lists, and content negotiation.
+
+The page and include limits a dependency is not given come from the ``jsonapi`` settings
+(``MIDIL_JSONAPI__MAX_PAGE_SIZE``, ``MIDIL_JSONAPI__DEFAULT_PAGE_SIZE``,
+``MIDIL_JSONAPI__MAX_INCLUDE_DEPTH``), read when the dependency is built.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from midil_async.fastapi.exceptions import MidilHTTPException
-from midil_common.adapters.jsonapi import QueryRules, negotiate_request
+from midil_common.adapters.jsonapi import QueryRules, negotiate_request, query_rules
 from midil_common.errors import MidilError
 
 if TYPE_CHECKING:
@@ -26,7 +31,7 @@ __all__ = [
 
 
 def _rules(**kwargs: Any) -> QueryRules:
-    return QueryRules(**kwargs)
+    return query_rules(**kwargs)
 
 
 def _query_dependency(
@@ -47,11 +52,14 @@ def jsonapi_query(
     allowed_sort: Collection[str] | None = None,
     allowed_fields: Mapping[str, Collection[str]] | None = None,
     allowed_filters: Collection[str] | None = None,
-    max_page_size: int = 100,
-    default_page_size: int = 20,
-    max_include_depth: int = 3,
+    max_page_size: int | None = None,
+    default_page_size: int | None = None,
+    max_include_depth: int | None = None,
 ) -> Callable[..., Awaitable[QueryParams]]:
-    """A dependency returning the request's ``QueryParams`` under these allow-lists (400 otherwise)."""
+    """A dependency returning the request's ``QueryParams`` under these allow-lists (400 otherwise).
+
+    Limits left None come from the ``jsonapi`` settings (100, 20 and 3 by default).
+    """
     rules = _rules(
         allowed_include=allowed_include,
         allowed_sort=allowed_sort,
@@ -87,9 +95,10 @@ def parse_filter(allowed: Collection[str] | None = None) -> Callable[..., Awaita
 
 
 def parse_page(
-    max_page_size: int = 100, default_page_size: int = 20
+    max_page_size: int | None = None, default_page_size: int | None = None
 ) -> Callable[..., Awaitable[Any]]:
-    """A dependency returning the pagination parameters (``page[...]``)."""
+    """A dependency returning the pagination parameters (``page[...]``); limits left None come
+    from the ``jsonapi`` settings."""
     return _query_dependency(
         _rules(max_page_size=max_page_size, default_page_size=default_page_size), lambda q: q.page
     )

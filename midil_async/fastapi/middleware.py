@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from midil_async.fastapi.context import run_in_context
 from midil_async.fastapi.responses import as_response
-from midil_common.adapters import AuthOptions, ErrorResponse, error_response
+from midil_common.adapters import AuthOptions, ErrorResponse, configured_realm, error_response
 from midil_common.adapters.checks import check_authorizer
 from midil_common.adapters.context import STATE_KEY
 from midil_common.adapters.logs import log_failure
@@ -37,7 +37,8 @@ class AuthMiddleware:
     A refused websocket handshake gets that same HTTP answer where the server supports the ASGI
     websocket denial response, and is closed with code 1008 (policy violation) elsewhere; the app
     never sees it. CORS preflight requests and lifespan events pass untouched. ``optional=True``
-    lets requests without a token through with ``claims = None``.
+    lets requests without a token through with ``claims = None``. ``realm`` (the ``realm`` of
+    challenges) defaults to ``MIDIL_AUTH__REALM``; ``realm=""`` means none.
 
     With ``propagate_context`` (the default) and no :class:`~midil_async.fastapi.ContextMiddleware`
     outside it, it runs each request in the event context of its ``traceparent`` and
@@ -63,7 +64,7 @@ class AuthMiddleware:
         self.authorizer = authorizer
         self.propagate_context = propagate_context
         self.options = AuthOptions.build(
-            realm=realm,
+            realm=configured_realm(realm),
             excluded_paths=excluded_paths,
             optional=optional,
             header=token_header,

@@ -13,7 +13,7 @@ from midil_common.adapters.credentials import (
     parse_raw_token,
 )
 from midil_common.adapters.errors import MissingTokenError
-from midil_common.adapters.options import AuthOptions, Plan, authorizer_spec
+from midil_common.adapters.options import AuthOptions, Plan, authorizer_spec, configured_realm
 from midil_common.adapters.paths import ExcludedPaths, is_preflight
 from midil_common.adapters.requirements import (
     Match,
@@ -49,6 +49,7 @@ __all__ = [
     "bearer_challenge",
     "check_permission",
     "check_scopes",
+    "configured_realm",
     "environ_key",
     "error_object",
     "error_response",

@@ -6,13 +6,25 @@ models.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from midil_common.jsonapi import MEDIA_TYPE, QueryParams, negotiate, parse_query
 
-__all__ = ["BODY_METHODS", "MEDIA_TYPE", "QueryRules", "negotiate_request", "render_document"]
+if TYPE_CHECKING:
+    from midil_common.settings import JSONAPISettings, MidilSettings
+
+__all__ = [
+    "BODY_METHODS",
+    "MEDIA_TYPE",
+    "QueryRules",
+    "jsonapi_limits",
+    "negotiate_request",
+    "query_rules",
+    "render_document",
+]
 
 # Methods whose request carries a document, so Content-Type must be JSON:API (1.1 section 5.1).
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
@@ -45,6 +57,69 @@ class QueryRules:
             default_page_size=self.default_page_size,
             max_include_depth=self.max_include_depth,
         )
+
+
+_cached: tuple[tuple[tuple[str, str], ...], JSONAPISettings] | None = None
+
+
+def jsonapi_limits(settings: MidilSettings | JSONAPISettings | None = None) -> JSONAPISettings:
+    """The ``jsonapi`` settings section (``MIDIL_JSONAPI__...``), or that of ``settings``.
+
+    Read from the environment when None, and kept until a ``MIDIL_...`` variable changes: the
+    Flask and Django helpers ask for it on every request, and reading the settings again each time
+    would cost far more than parsing the query. A bad value raises ``ConfigError``.
+    """
+    from midil_common.settings import ENV_PREFIX, JSONAPISettings, load_settings
+
+    if isinstance(settings, JSONAPISettings):
+        return settings
+    if settings is not None:
+        return settings.jsonapi
+    global _cached
+    key = tuple(
+        sorted((k, v) for k, v in os.environ.items() if k[: len(ENV_PREFIX)].upper() == ENV_PREFIX)
+    )
+    cached = _cached
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    section = load_settings().jsonapi
+    _cached = (key, section)
+    return section
+
+
+def query_rules(
+    *,
+    allowed_include: Collection[str] | None = None,
+    allowed_sort: Collection[str] | None = None,
+    allowed_fields: Mapping[str, Collection[str]] | None = None,
+    allowed_filters: Collection[str] | None = None,
+    max_page_size: int | None = None,
+    default_page_size: int | None = None,
+    max_include_depth: int | None = None,
+    settings: MidilSettings | JSONAPISettings | None = None,
+) -> QueryRules:
+    """:class:`QueryRules` whose limits not given (None) come from the ``jsonapi`` settings.
+
+    Explicit limits win. A ``default_page_size`` taken from the settings never exceeds an explicit
+    ``max_page_size`` (it is lowered to it); the settings are read only when a limit is missing.
+    """
+    if max_page_size is None or default_page_size is None or max_include_depth is None:
+        limits = jsonapi_limits(settings)
+        if max_page_size is None:
+            max_page_size = limits.max_page_size
+        if default_page_size is None:
+            default_page_size = min(limits.default_page_size, max_page_size)
+        if max_include_depth is None:
+            max_include_depth = limits.max_include_depth
+    return QueryRules(
+        allowed_include=allowed_include,
+        allowed_sort=allowed_sort,
+        allowed_fields=allowed_fields,
+        allowed_filters=allowed_filters,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+        max_include_depth=max_include_depth,
+    )
 
 
 def negotiate_request(

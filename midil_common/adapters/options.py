@@ -14,7 +14,7 @@ from midil_common.adapters.credentials import TokenSource
 from midil_common.adapters.errors import MissingTokenError
 from midil_common.adapters.paths import ExcludedPaths
 
-__all__ = ["AuthOptions", "Plan", "authorizer_spec"]
+__all__ = ["AuthOptions", "Plan", "authorizer_spec", "configured_realm"]
 
 
 @dataclass(frozen=True)
@@ -123,3 +123,18 @@ def authorizer_spec(config: Mapping[str, Any], settings: Any = None) -> tuple[st
 
     base = settings if isinstance(settings, AuthSettings) else AuthSettings()
     return spec(with_overrides(base, config))
+
+
+def configured_realm(realm: str | None, settings: Any = None) -> str | None:
+    """The ``realm`` of an adapter's challenges: ``realm`` when the adapter was given one, else the
+    ``auth`` section's (``MIDIL_AUTH__REALM``).
+
+    ``settings`` is a ``MidilSettings`` or ``AuthSettings`` already read (the environment's when
+    None, read only when ``realm`` is None). An explicit empty string means "no realm" and wins
+    over the setting.
+    """
+    if realm is not None:
+        return realm
+    from midil_common.auth.settings import auth_section
+
+    return auth_section(settings).realm

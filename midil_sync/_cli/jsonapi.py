@@ -115,30 +115,53 @@ def _summary(document: Any) -> dict[str, Any]:
 @click.argument("query")
 @click.option(
     "--max-page-size",
-    type=int,
-    default=100,
-    show_default=True,
-    help="The largest page size accepted.",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The largest page size accepted [default: MIDIL_JSONAPI__MAX_PAGE_SIZE, or 100].",
 )
 @click.option(
     "--default-page-size",
-    type=int,
-    default=20,
-    show_default=True,
-    help="The page size when none is asked for.",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The page size when none is asked for [default: MIDIL_JSONAPI__DEFAULT_PAGE_SIZE, or 20].",
+)
+@click.option(
+    "--max-include-depth",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The longest include path accepted [default: MIDIL_JSONAPI__MAX_INCLUDE_DEPTH, or 3].",
 )
 @output_option
-def query(query: str, max_page_size: int, default_page_size: int, output: str) -> None:
+def query(
+    query: str,
+    max_page_size: int | None,
+    default_page_size: int | None,
+    max_include_depth: int | None,
+    output: str,
+) -> None:
     """Parse a JSON:API query string, such as 'sort=-created&include=author&page[size]=5'.
 
-    Exit status 1 when it is not valid, with the errors (each naming its parameter).
+    Exit status 1 when it is not valid, with the errors (each naming its parameter). The limits
+    not given come from the MIDIL_JSONAPI__... settings.
     """
-    from midil_common.errors import InvalidQueryError
+    from midil_common.adapters.jsonapi import query_rules
+    from midil_common.errors import ConfigError, InvalidQueryError
     from midil_common.jsonapi import parse_query
 
     try:
+        rules = query_rules(
+            max_page_size=max_page_size,
+            default_page_size=default_page_size,
+            max_include_depth=max_include_depth,
+        )
+    except ConfigError as exc:
+        raise CommandFailed(f"invalid settings: {exc}") from None
+    try:
         parsed = parse_query(
-            query.lstrip("?"), max_page_size=max_page_size, default_page_size=default_page_size
+            query.lstrip("?"),
+            max_page_size=rules.max_page_size,
+            default_page_size=rules.default_page_size,
+            max_include_depth=rules.max_include_depth,
         )
     except InvalidQueryError as exc:
         _fail_with(exc, "not a valid JSON:API query", output)

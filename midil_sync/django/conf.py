@@ -1,5 +1,9 @@
 """The Django adapter's configuration: the ``MIDIL`` settings dict, read once and cached.
 
+Keys missing from ``MIDIL`` fall back to the ``MIDIL_AUTH__...`` environment settings: the
+authorizer's when no ``AUTHORIZER`` is given, and ``REALM`` (``MIDIL_AUTH__REALM``) always; an
+empty ``REALM`` means no realm.
+
 The cache (and the authorizer it holds) is dropped when ``settings.MIDIL`` changes, as
 ``override_settings`` does in tests, so the authorizer is built once per configuration, never per
 request.
@@ -17,7 +21,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from midil_common.adapters import AuthOptions, authorizer_spec
+from midil_common.adapters import AuthOptions, authorizer_spec, configured_realm
 from midil_common.adapters.checks import check_authorizer, check_policy
 
 if TYPE_CHECKING:
@@ -55,20 +59,24 @@ def _resolve(value: Any) -> Any:
 
 def _build(section: Mapping[str, Any]) -> MidilConfig:
     raw_auth = section.get("AUTHORIZER")
+    realm = section.get("REALM")
+    auth = None
+    if raw_auth is None or realm is None:
+        from midil_common.settings import load_settings
+
+        auth = load_settings().auth
     if raw_auth is not None:
         authorizer = cast("Authorizer", _resolve(raw_auth))
         check_authorizer(authorizer, coroutines=False, what="MIDIL['AUTHORIZER']")
     else:
-        from midil_common.settings import load_settings
-
-        kind, kwargs = authorizer_spec(section, load_settings().auth)
+        kind, kwargs = authorizer_spec(section, auth)
         import midil_sync
 
         cls = midil_sync.CognitoJWTAuthorizer if kind == "cognito" else midil_sync.JWTAuthorizer
         authorizer = cast("Authorizer", cls(**kwargs))
     excluded = section.get("EXCLUDED_PATHS", ())
     options = AuthOptions.build(
-        realm=section.get("REALM"),
+        realm=configured_realm(realm, auth),
         excluded_paths=tuple(excluded.split(",")) if isinstance(excluded, str) else tuple(excluded),
         header=section.get("TOKEN_HEADER", "Authorization"),
         scheme=section.get("TOKEN_SCHEME", "Bearer"),

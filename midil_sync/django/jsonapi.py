@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 
-from midil_common.adapters.jsonapi import MEDIA_TYPE, QueryRules, render_document
+from midil_common.adapters.jsonapi import MEDIA_TYPE, query_rules, render_document
 
 if TYPE_CHECKING:
     from midil_common.jsonapi import QueryParams
@@ -22,24 +22,27 @@ def jsonapi_query(
     allowed_sort: Collection[str] | None = None,
     allowed_fields: Mapping[str, Collection[str]] | None = None,
     allowed_filters: Collection[str] | None = None,
-    max_page_size: int = 100,
-    default_page_size: int = 20,
-    max_include_depth: int = 3,
+    max_page_size: int | None = None,
+    default_page_size: int | None = None,
+    max_include_depth: int | None = None,
 ) -> QueryParams:
     """The request's JSON:API query parameters (repeated keys kept).
 
     Raises ``InvalidQueryError``, which the middleware, ``jsonapi_view`` and the DRF exception
-    handler answer with 400 and a JSON:API error document. Accepts a DRF ``Request`` too.
+    handler answer with 400 and a JSON:API error document. Accepts a DRF ``Request`` too. The
+    limits not given come from the ``jsonapi`` settings (``MIDIL_JSONAPI__MAX_PAGE_SIZE``,
+    ``MIDIL_JSONAPI__DEFAULT_PAGE_SIZE``, ``MIDIL_JSONAPI__MAX_INCLUDE_DEPTH``; 100, 20 and 3 by
+    default).
     """
     django_request = getattr(request, "_request", request)
-    rules = QueryRules(
-        allowed_include,
-        allowed_sort,
-        allowed_fields,
-        allowed_filters,
-        max_page_size,
-        default_page_size,
-        max_include_depth,
+    rules = query_rules(
+        allowed_include=allowed_include,
+        allowed_sort=allowed_sort,
+        allowed_fields=allowed_fields,
+        allowed_filters=allowed_filters,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+        max_include_depth=max_include_depth,
     )
     return rules.parse((k, v) for k, values in django_request.GET.lists() for v in values)
 

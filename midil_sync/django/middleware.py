@@ -7,14 +7,15 @@ worker thread. Under WSGI it verifies in the request's thread.
 Settings (``settings.MIDIL``): ``AUTHORIZER`` (dotted path, class, factory or instance; otherwise
 one is built from ``ISSUER``, ``AUDIENCE``, ``JWKS_URL``, ``ALGORITHMS``, ``LEEWAY`` or
 ``COGNITO_USER_POOL_ID``, ``REGION``, ``CLIENT_IDS``, ``TOKEN_USE``, falling back to
-``MIDIL_AUTH__...`` environment settings), ``REALM``, ``EXCLUDED_PATHS``, ``REQUIRE_AUTH`` (refuse
-requests without a token; default False: they pass with ``request.midil_claims = None`` and the
-decorators or DRF permissions decide), ``TOKEN_HEADER``, ``TOKEN_SCHEME``, ``TOKEN_COOKIE``,
-``PERMISSION_POLICY``, ``USER_FACTORY``, ``SET_USER`` (default True: ``request.user`` becomes the
-claims user), ``PROPAGATE_CONTEXT`` (default True: when
-:class:`~midil_sync.django.ContextMiddleware` is not listed before it, run each request in an event
-context from its ``traceparent`` and ``X-Correlation-ID`` headers and answer with
-``X-Correlation-ID``, its own 401/403/503 included; see :mod:`midil_sync.django.context`).
+``MIDIL_AUTH__...`` environment settings), ``REALM`` (default: ``MIDIL_AUTH__REALM``),
+``EXCLUDED_PATHS``, ``REQUIRE_AUTH`` (refuse requests without a token; default False: they pass
+with ``request.midil_claims = None`` and the decorators or DRF permissions decide),
+``TOKEN_HEADER``, ``TOKEN_SCHEME``, ``TOKEN_COOKIE``, ``PERMISSION_POLICY``, ``USER_FACTORY``,
+``SET_USER`` (default True: ``request.user`` becomes the claims user), ``PROPAGATE_CONTEXT``
+(default True: when :class:`~midil_sync.django.ContextMiddleware` is not listed before it, run
+each request in an event context from its ``traceparent`` and ``X-Correlation-ID`` headers and
+answer with ``X-Correlation-ID``, its own 401/403/503 included; see
+:mod:`midil_sync.django.context`).
 
 A present but invalid token is always answered with 401 (RFC 6750), and every kit error raised by a
 view (a bad JSON:API query, a missing scope) becomes a JSON:API error response.

@@ -9,7 +9,8 @@ token), ``MIDIL_JSONAPI_ERRORS`` (render Flask's own HTTP errors, such as 404, a
 ``MIDIL_PROPAGATE_CONTEXT`` (default True: run every request in an event context from its
 ``traceparent`` and ``X-Correlation-ID`` headers and answer with ``X-Correlation-ID``; see
 :mod:`.context`).
-Missing keys fall back to ``midil_common.settings`` (``MIDIL_AUTH__...`` environment variables).
+Missing keys fall back to ``midil_common.settings`` (``MIDIL_AUTH__...`` environment variables,
+``MIDIL_AUTH__REALM`` included, also when an ``authorizer`` is passed).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from midil_common.adapters import AuthOptions, authorizer_spec
+from midil_common.adapters import AuthOptions, authorizer_spec, configured_realm
 from midil_common.adapters.checks import check_authorizer, check_policy
 from midil_common.errors import MidilError
 from midil_sync.flask.claims import guard
@@ -30,6 +31,7 @@ from midil_sync.flask.state import State
 
 if TYPE_CHECKING:
     from midil_common.auth.protocols import Authorizer
+    from midil_common.settings import AuthSettings
 
 __all__ = ["MidilAuth"]
 
@@ -40,10 +42,8 @@ def _config_section(app: Flask) -> dict[str, Any]:
     }
 
 
-def _build_authorizer(config: Mapping[str, Any]) -> Authorizer:
-    from midil_common.settings import load_settings
-
-    kind, kwargs = authorizer_spec(config, load_settings().auth)
+def _build_authorizer(config: Mapping[str, Any], auth: AuthSettings) -> Authorizer:
+    kind, kwargs = authorizer_spec(config, auth)
     import midil_sync
 
     cls = midil_sync.CognitoJWTAuthorizer if kind == "cognito" else midil_sync.JWTAuthorizer
@@ -60,7 +60,8 @@ class MidilAuth:
             from the app's ``MIDIL_...`` configuration.
         policy: a ``PermissionPolicy`` for :func:`require_permission`, or a
             ``RemotePermissionPolicy`` around ``midil_sync.RemotePermissionChecker``.
-        realm, excluded_paths, token_cookie, protect_all: override the configuration keys.
+        realm, excluded_paths, token_cookie, protect_all: override the configuration keys
+            (``realm=""``: no realm, whatever ``MIDIL_REALM`` and ``MIDIL_AUTH__REALM`` say).
         propagate_context: run every request of the app in an event context and answer with
             ``X-Correlation-ID`` (default: ``MIDIL_PROPAGATE_CONTEXT``, itself True by default).
     """
@@ -91,7 +92,13 @@ class MidilAuth:
         """Configure ``app``: state in ``app.extensions["midil"]``, error handlers, optional guard,
         context propagation."""
         config = _config_section(app)
-        authorizer = self.authorizer or _build_authorizer(config)
+        realm = self._realm if self._realm is not None else config.get("REALM")
+        auth = None
+        if self.authorizer is None or realm is None:
+            from midil_common.settings import load_settings
+
+            auth = load_settings().auth
+        authorizer = self.authorizer or _build_authorizer(config, cast("AuthSettings", auth))
         check_authorizer(authorizer, coroutines=False)
         check_policy(self.policy, coroutines=False)
         excluded = self._excluded
@@ -99,7 +106,7 @@ class MidilAuth:
             raw = config.get("EXCLUDED_PATHS", ())
             excluded = tuple(raw.split(",")) if isinstance(raw, str) else tuple(raw)
         options = AuthOptions.build(
-            realm=self._realm or config.get("REALM"),
+            realm=configured_realm(realm, auth),
             excluded_paths=excluded,
             header=config.get("TOKEN_HEADER", "Authorization"),
             scheme=config.get("TOKEN_SCHEME", "Bearer"),

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
 
-from midil_common.adapters.jsonapi import MEDIA_TYPE, QueryRules, negotiate_request, render_document
+from midil_common.adapters.jsonapi import (
+    MEDIA_TYPE,
+    negotiate_request,
+    query_rules,
+    render_document,
+)
 from midil_sync.flask.decorators import F, decorate
 
 if TYPE_CHECKING:
@@ -44,19 +49,24 @@ def jsonapi_query(
     allowed_sort: Collection[str] | None = None,
     allowed_fields: Mapping[str, Collection[str]] | None = None,
     allowed_filters: Collection[str] | None = None,
-    max_page_size: int = 100,
-    default_page_size: int = 20,
-    max_include_depth: int = 3,
+    max_page_size: int | None = None,
+    default_page_size: int | None = None,
+    max_include_depth: int | None = None,
 ) -> QueryParams:
-    """The request's JSON:API query parameters (repeated keys kept); ``InvalidQueryError`` -> 400."""
-    rules = QueryRules(
-        allowed_include,
-        allowed_sort,
-        allowed_fields,
-        allowed_filters,
-        max_page_size,
-        default_page_size,
-        max_include_depth,
+    """The request's JSON:API query parameters (repeated keys kept); ``InvalidQueryError`` -> 400.
+
+    The limits not given come from the ``jsonapi`` settings (``MIDIL_JSONAPI__MAX_PAGE_SIZE``,
+    ``MIDIL_JSONAPI__DEFAULT_PAGE_SIZE``, ``MIDIL_JSONAPI__MAX_INCLUDE_DEPTH``; 100, 20 and 3 by
+    default).
+    """
+    rules = query_rules(
+        allowed_include=allowed_include,
+        allowed_sort=allowed_sort,
+        allowed_fields=allowed_fields,
+        allowed_filters=allowed_filters,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+        max_include_depth=max_include_depth,
     )
     return rules.parse(request.args.items(multi=True))
 

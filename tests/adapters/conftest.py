@@ -147,6 +147,140 @@ CASES = [
 ]
 
 
+# ------------------------------------------------------------------- the settings table
+
+SETTINGS_ENV = {
+    "MIDIL_AUTH__REALM": "from-env",
+    "MIDIL_JSONAPI__MAX_PAGE_SIZE": "5",
+    "MIDIL_JSONAPI__DEFAULT_PAGE_SIZE": "3",
+    "MIDIL_JSONAPI__MAX_INCLUDE_DEPTH": "1",
+}
+"""The environment of every row of :data:`SETTINGS_CASES`."""
+
+ENV_REALM = 'Bearer realm="from-env"'
+
+
+@dataclass(frozen=True)
+class SettingsCase:
+    """One row of the settings table every adapter must pass, under :data:`SETTINGS_ENV`.
+
+    The app reads its realm and JSON:API limits from the environment, or, with ``explicit``, is
+    given its own (realm ``articles``, ``max_page_size=50``, ``max_include_depth=3``), which win.
+    A 200 answers ``{"data": [], "meta": {"page_size": ...}}``.
+    """
+
+    name: str
+    status: int
+    path: str = "/articles"
+    token: str | None = "read"
+    explicit: bool = False
+    challenge: str | None = None
+    code: str | None = None
+    source: Mapping[str, str] | None = None
+    page_size: int | None = None
+    authorization: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+SETTINGS_CASES = [
+    SettingsCase(
+        "no_token_realm_from_env", 401, token=None, challenge=ENV_REALM, code="missing_token"
+    ),
+    SettingsCase(
+        "bad_token_realm_from_env",
+        401,
+        token="expired",
+        challenge=ENV_REALM + ', error="invalid_token", error_description="*',
+        code="token_expired",
+    ),
+    SettingsCase(
+        "missing_scope_realm_from_env",
+        403,
+        token="noscope",
+        challenge=ENV_REALM + ', error="insufficient_scope", error_description="the token lacks'
+        ' the scopes: articles:read", scope="articles:read"',
+        code="insufficient_scope",
+    ),
+    SettingsCase(
+        "page_size_above_max_page_size",
+        400,
+        path="/articles?page[size]=6",
+        source={"parameter": "page[size]"},
+    ),
+    SettingsCase(
+        "page_limit_above_max_page_size",
+        400,
+        path="/articles?page[offset]=0&page[limit]=6",
+        source={"parameter": "page[limit]"},
+    ),
+    SettingsCase("page_size_at_max_page_size", 200, path="/articles?page[size]=5", page_size=5),
+    SettingsCase("default_page_size", 200, page_size=3),
+    SettingsCase(
+        "include_deeper_than_max_include_depth",
+        400,
+        path="/articles?include=author.friends",
+        source={"parameter": "include"},
+    ),
+    SettingsCase("include_at_max_include_depth", 200, path="/articles?include=author"),
+    SettingsCase(
+        "explicit_realm_wins",
+        401,
+        token=None,
+        explicit=True,
+        challenge=REALM,
+        code="missing_token",
+    ),
+    SettingsCase(
+        "explicit_max_page_size_wins",
+        200,
+        path="/articles?page[size]=6",
+        explicit=True,
+        page_size=6,
+    ),
+    SettingsCase(
+        "explicit_max_include_depth_wins",
+        200,
+        path="/articles?include=author.friends",
+        explicit=True,
+    ),
+    SettingsCase("default_page_size_with_explicit_max", 200, explicit=True, page_size=3),
+]
+
+
+def check_settings_case(
+    case: SettingsCase,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    tokens: Mapping[str, str],
+) -> None:
+    """Assert one response against its settings row (the behaviour table's checks, plus the
+    page size the view saw)."""
+    check(case, status, headers, body, tokens)  # type: ignore[arg-type]
+    if case.page_size is not None:
+        assert json.loads(body)["meta"]["page_size"] == case.page_size, body[:300]
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Mapping[str, str]:
+    """:data:`SETTINGS_ENV` set in the environment (and nothing else ``MIDIL_...``)."""
+    import os
+
+    for name in list(os.environ):
+        if name.upper().startswith("MIDIL_"):
+            monkeypatch.delenv(name)
+    for name, value in SETTINGS_ENV.items():
+        monkeypatch.setenv(name, value)
+    return SETTINGS_ENV
+
+
+@pytest.fixture
+def expect_settings(tokens: dict[str, str]) -> Callable[..., None]:
+    return lambda case, status, headers, body: check_settings_case(
+        case, status, headers, body, tokens
+    )
+
+
 # ------------------------------------------------------------------- the context propagation table
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -288,6 +422,8 @@ def context_headers_for(tokens: dict[str, str]) -> Callable[[ContextCase], dict[
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "context_case" in metafunc.fixturenames:
         metafunc.parametrize("context_case", CONTEXT_CASES, ids=[c.name for c in CONTEXT_CASES])
+    if "settings_case" in metafunc.fixturenames:
+        metafunc.parametrize("settings_case", SETTINGS_CASES, ids=[c.name for c in SETTINGS_CASES])
     if "case" in metafunc.fixturenames:
         metafunc.parametrize("case", CASES, ids=[c.name for c in CASES])
     if "get_case" in metafunc.fixturenames:

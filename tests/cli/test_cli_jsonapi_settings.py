@@ -67,6 +67,28 @@ def test_query_errors_name_their_parameter(midil: Any) -> None:
     assert as_json.json()["errors"][0]["source"] == {"parameter": "page[size]"}
 
 
+def test_query_limits_default_to_the_jsonapi_settings(midil: Any) -> None:
+    env = {
+        "MIDIL_JSONAPI__MAX_PAGE_SIZE": "5",
+        "MIDIL_JSONAPI__DEFAULT_PAGE_SIZE": "3",
+        "MIDIL_JSONAPI__MAX_INCLUDE_DEPTH": "1",
+    }
+    assert midil("jsonapi", "query", "", "-o", "json", env=env).json()["page"] == {"size": 3}
+    too_large = midil("jsonapi", "query", "page[size]=6", "-o", "json", env=env)
+    assert too_large.returncode == 1
+    assert too_large.json()["errors"][0]["source"] == {"parameter": "page[size]"}
+    too_deep = midil("jsonapi", "query", "include=a.b", "-o", "json", env=env)
+    assert too_deep.returncode == 1
+    assert too_deep.json()["errors"][0]["source"] == {"parameter": "include"}
+    # The options win over the settings.
+    given = ("--max-page-size", "50", "--max-include-depth", "2", "-o", "json")
+    ok = midil("jsonapi", "query", "page[size]=6&include=a.b", *given, env=env)
+    assert ok.returncode == 0 and ok.json()["page"] == {"size": 6}, ok.output
+    bad = midil("jsonapi", "query", "", env={"MIDIL_JSONAPI__MAX_PAGE_SIZE": "zero"})
+    assert bad.returncode == 1
+    assert "MIDIL_JSONAPI__MAX_PAGE_SIZE" in bad.one_error_line()
+
+
 # ----------------------------------------------------------------------------------- settings
 
 SECRET = "very-secret-value-7"
