@@ -91,13 +91,14 @@ def test_no_message_is_lost_across_a_sigkill_and_a_sigterm(
 
 
 def test_three_processes_share_one_queue(queues: Queues, tmp_path: Path) -> None:
-    # The sync shell only: moto slows with queue depth, and the folder has a time budget.
-    shell_name = "sync"
+    # Both shells in one run (moto slows with queue depth, and the folder has a time budget):
+    # two sync consumers and an async one, sharing the queue as any mix of deployments would.
+    shells = ("sync", "async", "sync")
     url = queues.create(visibility=30)
     sent = events(600)
     queues.send(url, sent)
     record = tmp_path / "handled.txt"
-    processes = [_start(shell_name, url, record, queues.endpoint_url) for _ in range(3)]
+    processes = [_start(name, url, record, queues.endpoint_url) for name in shells]
     wanted = {e.id for e in sent}
     try:
         eventually(lambda: {i for _, i in _recorded(record)} >= wanted, within=60, every=0.2)
@@ -109,7 +110,7 @@ def test_three_processes_share_one_queue(queues: Queues, tmp_path: Path) -> None
     by_process = Counter(pid for pid, _ in recorded)
     duplicates = sum(handled.values()) - len(handled)
     print(
-        f"\n[{shell_name}] scale out: per process {sorted(by_process.values())}, "
+        f"\n[{'/'.join(shells)}] scale out: per process {sorted(by_process.values())}, "
         f"{duplicates} duplicates"
     )
     assert set(handled) == wanted
