@@ -9,11 +9,15 @@
 - :class:`EventRouter`: pattern routing shared by the dispatchers and consumers.
 - :class:`PeriodicSchedule`: when a periodic task runs.
 - :class:`DrainResult`: what a dispatcher's ``stop`` reports (see :mod:`.dispatch`).
+- The SQS side: :class:`SQSCodec` and :class:`ReceivedMessage` (messages to and from events),
+  :class:`RedeliveryPolicy` and :class:`Heartbeat` (a consumer's timing), :class:`ConsumerStats`
+  (a consumer's counters), :class:`BatchResult` (what a batch call did).
 
 Importing this package loads neither OpenTelemetry nor the CloudEvents SDK and registers no hook.
 """
 
 from midil_common.events.batch_result import BatchResult, EntryRetryPolicy, FailedEntry
+from midil_common.events.consuming import ConsumerStats
 from midil_common.events.context import (
     CORRELATION_ATTRIBUTE,
     CORRELATION_HEADER,
@@ -47,6 +51,7 @@ __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
     "TRACEPARENT_HEADER",
     "BatchResult",
+    "ConsumerStats",
     "ContextFilter",
     "ContextScope",
     "DrainResult",
