@@ -285,8 +285,9 @@ def _lines(stream: Any) -> queue.Queue[str]:
     return lines
 
 
+@pytest.mark.parametrize("script", ["sqs_consume.py", "sqs_consume_async.py"])
 def test_sqs_consume_until_ctrl_c(
-    moto_server: MotoServer, sqs: Any, queue_url: str, tmp_path: Path
+    script: str, moto_server: MotoServer, sqs: Any, queue_url: str, tmp_path: Path
 ) -> None:
     events = [Event(type="order.created", source="shop", data={"id": n}) for n in range(6)]
     codec = SQSCodec()
@@ -294,7 +295,7 @@ def test_sqs_consume_until_ctrl_c(
         sqs.send_message(QueueUrl=queue_url, **codec.encode(event))
     database = tmp_path / "orders.sqlite3"
     process = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / "sqs_consume.py"), str(database)],
+        [sys.executable, str(EXAMPLES / script), str(database)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
