@@ -276,9 +276,11 @@ class WorkQueue(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def put_nowait(self, item: T) -> None:
-        """Append ``item``, or raise :class:`QueueFull` / :class:`QueueClosed`."""
-        if self._closed:
+    def put_nowait(self, item: T, *, after_close: bool = False) -> None:
+        """Append ``item``, or raise :class:`QueueFull` / :class:`QueueClosed`. With
+        ``after_close`` a closed queue takes it too (work a running worker adds while the queue
+        drains: that worker is still there to take it)."""
+        if self._closed and not after_close:
             raise QueueClosed
         if len(self._items) >= self._maxsize:
             raise QueueFull

@@ -11,7 +11,8 @@ Handlers are plain functions: an ``async def`` function is refused with ``Config
 
 Lifecycle: ``start()`` (or ``with``) before publishing; ``publish`` on a dispatcher that is
 not running raises ``PublishError`` with the event in ``failed``. ``stop(timeout=None)`` takes
-nothing more, waits until every accepted event is handled and returns a
+nothing more (except follow-up events its handlers publish meanwhile), waits until every accepted
+event is handled and returns a
 :class:`~midil_common.events.dispatch.DrainResult`. When ``timeout`` passes first, the events not
 handled are returned in ``pending`` and
 workers still busy finish their current handler in the background.
@@ -20,6 +21,7 @@ A stopped dispatcher can be started again.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import time
 from collections.abc import Awaitable, Callable
@@ -60,15 +62,22 @@ _Step = tuple[Handler, Callable[[Event], Awaitable[Any]]]
 _Item = tuple[Event, EventContext, tuple[_Step, ...]]
 
 _PLAN_CACHE_MAX = 1024
+# The run whose worker is handling an event here: a handler may still publish follow-up events
+# while its dispatcher drains (stop() waits for them), though nobody else may.
+_HANDLING: contextvars.ContextVar[_Run | None] = contextvars.ContextVar(
+    "midil_dispatcher_handling", default=None
+)
 
 
 class _Run:
     """One run of a dispatcher, from ``start`` to ``stop``."""
 
-    __slots__ = ("handled", "holders", "queue", "running", "workers")
+    __slots__ = ("drained", "handled", "holders", "queue", "running", "workers")
 
     def __init__(self) -> None:
         self.running = False
+        # Set once stop() has seen every worker end: from then on nothing more is taken.
+        self.drained = False
         # ``next(handled)`` counts an event handled; read once, at the end of the run.
         self.handled = itertools.count()
         self.queue: WorkQueue[_Item] | None = None
@@ -200,7 +209,7 @@ class EventDispatcher:
                 run.queue = WorkQueue(self._settings.max_queue)
                 run.holders = [[None] for _ in range(workers)]
                 run.workers = tuple(
-                    spawn(self._work, run.queue, holder, run.handled, name=f"midil-dispatcher-{i}")
+                    spawn(self._work, run, holder, name=f"midil-dispatcher-{i}")
                     for i, holder in enumerate(run.holders)
                 )
             run.running = True
@@ -225,7 +234,13 @@ class EventDispatcher:
             return DrainResult(next(run.handled))
         queue.close()
         if join(run.workers, deadline):
-            return DrainResult(next(run.handled))
+            with self._lock:
+                run.drained = True
+                # Follow-ups published as the last worker ended: reported, never dropped.
+                late = queue.clear()
+            return DrainResult(next(run.handled), tuple(item[0] for item in late))
+        with self._lock:
+            run.drained = True
         queued = queue.clear()
         held = [holder[0] for holder in run.holders if holder[0] is not None]
         abandon(run.workers)
@@ -247,10 +262,13 @@ class EventDispatcher:
         The event is stamped with the current context (its correlation id, causation id and
         ``traceparent`` where it has none) and its handlers run in the context of its handling.
         Raises ``PublishError`` (``failed=[event]``) when the dispatcher is not running or, with
-        ``on_full="raise"``, when the queue is full.
+        ``on_full="raise"``, when the queue is full. While :meth:`stop` drains the queue, only
+        its handlers may publish (follow-up events, which the drain waits for).
         """
         run = self._slots.get().run
         if run is None or not run.running:
+            if run is not None and run.queue is not None and _HANDLING.get() is run:
+                return self._follow_up(run, run.queue, event)
             raise PublishError(
                 f"event {event.id} was not published: the dispatcher is not running "
                 "(call start() or use it as a context manager)",
@@ -293,6 +311,29 @@ class EventDispatcher:
             ) from None
         return event
 
+    def _follow_up(self, run: _Run, queue: WorkQueue[_Item], event: Event) -> Event:
+        """Queue an event a handler publishes while the dispatcher drains (never waiting: the
+        workers that would make room may be the ones publishing)."""
+        steps = self._steps(event.type)
+        if not steps:
+            next(run.handled)
+            return stamp(event)
+        event, context = self._contexts.for_event(event)
+        with self._lock:
+            if run.drained:
+                raise PublishError(
+                    f"event {event.id} was not published: the dispatcher stopped", failed=[event]
+                )
+            try:
+                queue.put_nowait((event, context, steps), after_close=True)
+            except QueueFull:
+                raise PublishError(
+                    f"event {event.id} was not published: the queue is full "
+                    f"({self._settings.max_queue} events) while the dispatcher stops",
+                    failed=[event],
+                ) from None
+        return event
+
     def notify(self, type: str, data: Any = None, **attrs: Any) -> Event:
         """Build an event of ``type`` with ``data`` (and any other ``Event`` attributes, e.g.
         ``subject=``) from this dispatcher's ``source``, publish it and return it as published.
@@ -313,10 +354,11 @@ class EventDispatcher:
         finally:
             reset_current(token)
 
-    def _work(
-        self, queue: WorkQueue[_Item], holder: list[_Item | None], handled: itertools.count[int]
-    ) -> None:
-        """A worker: handle events from ``queue`` until it is closed and empty."""
+    def _work(self, run: _Run, holder: list[_Item | None]) -> None:
+        """A worker: handle events from the run's queue until it is closed and empty."""
+        _HANDLING.set(run)
+        queue, handled = run.queue, run.handled
+        assert queue is not None
         deliver = self._deliver
         while True:
             try:

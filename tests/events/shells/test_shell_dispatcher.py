@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -374,6 +375,40 @@ async def test_a_full_queue_raises_when_configured_and_drops_nothing(flavour: Fl
     gate.set()
     assert await d.stop() == DrainResult(3)
     assert started == [1, 2, 3]
+
+
+async def test_handlers_may_publish_follow_ups_while_stop_drains(flavour: Flavour) -> None:
+    d = flavour.Dispatcher(max_workers=2)
+    raw = flavour.made[-1]
+    seen: list[int] = []
+    if flavour.is_async:
+
+        async def first(event: Event) -> None:
+            await asyncio.sleep(0.001)
+            await raw.notify("b", {"n": event.data["n"]})
+
+        async def second(event: Event) -> None:
+            seen.append(event.data["n"])
+    else:
+
+        def first(event: Event) -> None:
+            time.sleep(0.001)
+            raw.notify("b", {"n": event.data["n"]})
+
+        def second(event: Event) -> None:
+            seen.append(event.data["n"])
+
+    d.subscribe(first, "a")
+    d.subscribe(second, "b")
+    async with d:
+        for n in range(50):
+            await d.notify("a", {"n": n})
+    assert sorted(seen) == list(range(50))  # every follow-up handled, none lost
+    await d.start()
+    await d.notify("a", {"n": 50})
+    assert await d.stop() == DrainResult(2)
+    with pytest.raises(PublishError, match="not running"):
+        await d.notify("a", {"n": 51})  # from outside a handler, a stopped dispatcher refuses
 
 
 async def test_a_publisher_blocked_when_stop_comes_gets_its_event_back(flavour: Flavour) -> None:
