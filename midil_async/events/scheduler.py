@@ -63,7 +63,8 @@ class EventBridgeScheduler:
         target_arn: the default target (a queue, a bus, a function ...).
         retry: how throttling and outages of the calls are retried.
 
-    Every create sends a client token derived from the definition. Raises
+    Every create sends a fresh client token (one derived from the definition would let AWS answer
+    create, delete, create from its idempotency cache and create nothing). Raises
     ``ConfigError`` for an invalid argument (before any call) and ``SchedulerError`` (with the
     service's ``code``) when a call fails.
     """
@@ -204,8 +205,8 @@ class EventBridgeScheduler:
             name,
             expression,
             event,
-            target_arn=target_arn or self.target_arn or "",
-            role_arn=role_arn or self.role_arn or "",
+            target_arn=target_arn or self.target_arn,
+            role_arn=role_arn or self.role_arn,
             timezone=timezone,
             group=group or self.group,
             flexible_window=flexible_window,

@@ -225,8 +225,8 @@ def schedule_request(
     expression: str,
     event: Event,
     *,
-    target_arn: str,
-    role_arn: str,
+    target_arn: str | None,
+    role_arn: str | None,
     timezone: str | None = None,
     group: str | None = None,
     flexible_window: timedelta | None = None,
@@ -246,6 +246,18 @@ def schedule_request(
     }
     if timezone is not None:
         request["ScheduleExpressionTimezone"] = validate_timezone(timezone)
+    if target_arn is None:
+        raise ConfigError(
+            "a schedule needs a target: pass target_arn= (to this call or to "
+            "EventBridgeScheduler) or set MIDIL_EVENTS__SCHEDULER_TARGET_ARN",
+            variable="target_arn",
+        )
+    if role_arn is None:
+        raise ConfigError(
+            "a schedule needs the IAM role that reaches its target: pass role_arn= (to this call "
+            "or to EventBridgeScheduler) or set MIDIL_EVENTS__SCHEDULER_ROLE_ARN",
+            variable="role_arn",
+        )
     if (
         type(target_arn) is not str
         or len(target_arn) > 1600

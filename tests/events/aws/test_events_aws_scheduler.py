@@ -216,3 +216,30 @@ def test_same_definition_compares_what_get_schedule_returns() -> None:
     changed = schedule_request("nightly", "cron(0 2 * * ? *)", Event(type="report.due", source="/reports",
                                data={"kind": "weekly"}), target_arn=TARGET, role_arn=ROLE)  # fmt: skip
     assert not same_definition(changed, stored)
+
+
+@pytest.mark.parametrize("shell", ["sync", "async"])
+def test_a_missing_target_or_role_names_the_argument_and_the_setting(
+    shell: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import midil_async
+    import midil_sync
+
+    for name in ("SCHEDULER_TARGET_ARN", "SCHEDULER_ROLE_ARN"):
+        monkeypatch.delenv(f"MIDIL_EVENTS__{name}", raising=False)
+    module: Any = midil_sync if shell == "sync" else midil_async
+
+    def create(scheduler: Any) -> Any:
+        made = scheduler.schedule_rate("nightly", timedelta(days=1), event())
+        return asyncio.run(made) if shell == "async" else made
+
+    with pytest.raises(ConfigError) as info:
+        create(module.EventBridgeScheduler.from_settings())
+    assert info.value.variable == "target_arn"
+    assert "MIDIL_EVENTS__SCHEDULER_TARGET_ARN" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        create(module.EventBridgeScheduler(target_arn=TARGET))
+    assert info.value.variable == "role_arn"
+    assert "MIDIL_EVENTS__SCHEDULER_ROLE_ARN" in str(info.value)
