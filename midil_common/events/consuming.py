@@ -183,7 +183,7 @@ def consumer_kwargs(settings: MidilSettings | EventsSettings | None = None) -> d
     events = settings if isinstance(settings, EventsSettings) else settings.events
     if not events.queue_url:
         raise ConfigError(
-            "MIDIL_EVENTS__QUEUE_URL is required (the URL of the queue to consume)",
+            "MIDIL_EVENTS__QUEUE_URL is not set: SQSConsumer needs the URL of the queue to consume",
             variable="MIDIL_EVENTS__QUEUE_URL",
         )
     return {

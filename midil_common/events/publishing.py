@@ -134,9 +134,10 @@ def sqs_publisher_kwargs(settings: MidilSettings | EventsSettings | None = None)
     """The ``SQSPublisher`` arguments of the ``events`` settings (``MIDIL_EVENTS__...``; read from
     the environment when None): ``queue_url`` is required."""
     events = _events_section(settings)
-    if events.queue_url is None:
+    if not events.queue_url:
         raise ConfigError(
-            "MIDIL_EVENTS__QUEUE_URL is not set: SQSPublisher needs a queue URL",
+            "MIDIL_EVENTS__QUEUE_URL is not set: SQSPublisher needs the URL of the queue to "
+            "publish to",
             variable="MIDIL_EVENTS__QUEUE_URL",
         )
     return {
