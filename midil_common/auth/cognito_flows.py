@@ -131,9 +131,17 @@ class CognitoApp:
             raise ConfigError("client_secret must not be empty (or None)", variable="client_secret")
 
     def _hash(self, username: str) -> dict[str, str]:
+        """The hash as an entry of ``AuthParameters`` or ``ChallengeResponses``."""
         if self.client_secret is None:
             return {}
         return {"SECRET_HASH": secret_hash(username, self.client_id, self.client_secret)}
+
+    def _hash_param(self, username: str) -> dict[str, str]:
+        """The hash as the top-level ``SecretHash`` parameter of ``SignUp``, ``ConfirmSignUp``,
+        ``ResendConfirmationCode``, ``ForgotPassword`` and ``ConfirmForgotPassword``."""
+        if self.client_secret is None:
+            return {}
+        return {"SecretHash": secret_hash(username, self.client_id, self.client_secret)}
 
     def _secrets(self, *values: str | None) -> tuple[str, ...]:
         return tuple(v for v in (*values, self.client_secret) if v)
@@ -149,7 +157,7 @@ class CognitoApp:
             "Username": email,
             "Password": password,
             "UserAttributes": attribute_list(attrs),
-            **self._hash(email),
+            **self._hash_param(email),
         }
         return CognitoCall("SignUp", params, "account", self._secrets(password), email)
 
@@ -159,13 +167,13 @@ class CognitoApp:
             "ClientId": self.client_id,
             "Username": email,
             "ConfirmationCode": code,
-            **self._hash(email),
+            **self._hash_param(email),
         }
         return CognitoCall("ConfirmSignUp", params, "code", self._secrets(code), email)
 
     def resend_confirmation(self, email: str) -> CognitoCall:
         """``ResendConfirmationCode``."""
-        params = {"ClientId": self.client_id, "Username": email, **self._hash(email)}
+        params = {"ClientId": self.client_id, "Username": email, **self._hash_param(email)}
         return CognitoCall("ResendConfirmationCode", params, "account", self._secrets(), email)
 
     # ---------------------------------------------------------------------------- login
@@ -222,7 +230,7 @@ class CognitoApp:
 
     def forgot_password(self, email: str) -> CognitoCall:
         """``ForgotPassword``: Cognito sends the user a reset code."""
-        params = {"ClientId": self.client_id, "Username": email, **self._hash(email)}
+        params = {"ClientId": self.client_id, "Username": email, **self._hash_param(email)}
         return CognitoCall("ForgotPassword", params, "account", self._secrets(), email)
 
     def confirm_forgot_password(self, email: str, code: str, new_password: str) -> CognitoCall:
@@ -232,7 +240,7 @@ class CognitoApp:
             "Username": email,
             "ConfirmationCode": code,
             "Password": new_password,
-            **self._hash(email),
+            **self._hash_param(email),
         }
         secrets = self._secrets(code, new_password)
         return CognitoCall("ConfirmForgotPassword", params, "code", secrets, email)
