@@ -94,6 +94,8 @@ class ClientCredentialsProvider:
         """A provider configured by the ``service_auth`` section (``MIDIL_SERVICE_AUTH__...``).
 
         ``token_url`` wins over ``cognito_domain``; a missing value raises ``ConfigError`` naming it.
+        Its token requests take the ``MIDIL_HTTP__`` timeouts, and the retry settings that are set
+        (:func:`midil_common.auth.service_settings.token_request_kwargs`).
         """
         return ClientCredentialsProvider(**client_credentials_kwargs(settings))
 
@@ -187,6 +189,7 @@ class CognitoClientCredentialsAuthenticator(ClientCredentialsProvider):
         scope: str | Iterable[str] | None = None,
         refresh_leeway: float | None = None,
         timeout: TimeoutInput = 10.0,
+        retry: RetryPolicy | None = TOKEN_RETRY_POLICY,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(
@@ -197,6 +200,7 @@ class CognitoClientCredentialsAuthenticator(ClientCredentialsProvider):
             auth_method="client_secret_basic",
             refresh_leeway=refresh_leeway,
             timeout=timeout,
+            retry=retry,
             clock=clock,
         )
 
@@ -204,7 +208,8 @@ class CognitoClientCredentialsAuthenticator(ClientCredentialsProvider):
     def from_settings(
         cls, settings: MidilSettings | None = None
     ) -> CognitoClientCredentialsAuthenticator:
-        """The preset configured by ``MIDIL_SERVICE_AUTH__COGNITO_DOMAIN``, ``__CLIENT_ID``, ..."""
+        """The preset configured by ``MIDIL_SERVICE_AUTH__COGNITO_DOMAIN``, ``__CLIENT_ID``, ...,
+        its token requests tuned by ``MIDIL_HTTP__...`` as :meth:`ClientCredentialsProvider.from_settings`."""
         return cls(**cognito_client_kwargs(settings))
 
 

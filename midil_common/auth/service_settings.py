@@ -1,4 +1,5 @@
-"""Token-provider arguments from the ``service_auth`` settings section (``MIDIL_SERVICE_AUTH__...``).
+"""Token-client arguments from the ``service_auth`` settings section (``MIDIL_SERVICE_AUTH__...``),
+with the ``http`` section's timeouts and retries for their requests (:func:`token_request_kwargs`).
 
 Both shells' ``from_settings()`` call these, so which setting wins and which are required is decided
 once, here.
@@ -8,15 +9,60 @@ from __future__ import annotations
 
 from typing import Any
 
-from midil_common.auth.oauth import cognito_token_url
+from midil_common.auth.oauth import TOKEN_RETRY_POLICY, cognito_token_url
 from midil_common.errors import ConfigError
+from midil_common.http.types import Timeout
 from midil_common.settings import MidilSettings, ServiceAuthSettings, load_settings
 
-__all__ = ["client_credentials_kwargs", "cognito_client_kwargs"]
+__all__ = [
+    "client_credentials_kwargs",
+    "cognito_client_kwargs",
+    "token_request_kwargs",
+]
+
+# ``http`` settings -> the ``RetryPolicy`` field of a token request they tune, when set.
+_TOKEN_RETRY_SETTINGS = {
+    "max_attempts": "max_attempts",
+    "backoff_initial": "backoff_initial",
+    "backoff_multiplier": "backoff_multiplier",
+    "backoff_max": "backoff_max",
+    "deadline": "deadline",
+    "retry_after_max": "retry_after_max",
+    "retry_statuses": "retry_statuses",
+    "retry_budget": "budget_capacity",
+}
+
+
+def _resolved(settings: MidilSettings | None) -> MidilSettings:
+    return load_settings() if settings is None else settings
 
 
 def _section(settings: MidilSettings | None) -> ServiceAuthSettings:
-    return (load_settings() if settings is None else settings).service_auth
+    return _resolved(settings).service_auth
+
+
+def token_request_kwargs(settings: MidilSettings | None = None) -> dict[str, Any]:
+    """``timeout`` and ``retry`` of the token requests of a client built from settings.
+
+    The timeouts are the ``http`` section's (``MIDIL_HTTP__CONNECT_TIMEOUT``, ``__READ_TIMEOUT``),
+    as for every outbound request. The retry policy is ``TOKEN_RETRY_POLICY`` (POST and 500
+    retried: a token request is safe to repeat; 3 attempts, a 20 s deadline, no budget) with the
+    ``http`` retry settings that are *set* laid over it, so an operator's tuning (``MAX_ATTEMPTS=1``
+    to turn retries off, a shorter ``DEADLINE``) reaches token requests while the section's generic
+    defaults do not replace the token ones. Redirects stay off and idempotency keys are not added
+    (the clients build their ``HttpClient`` so), whatever the section says.
+    """
+    http = _resolved(settings).http
+    changes: dict[str, Any] = {
+        field: getattr(http, name)
+        for name, field in _TOKEN_RETRY_SETTINGS.items()
+        if name in http.model_fields_set
+    }
+    connect, read = http.connect_timeout, http.read_timeout
+    return {
+        "timeout": Timeout(connect=connect, read=read, write=read, pool=connect),
+        "retry": TOKEN_RETRY_POLICY.replace(**changes) if changes else TOKEN_RETRY_POLICY,
+    }
 
 
 def _credentials(section: ServiceAuthSettings) -> tuple[str, str]:
@@ -36,7 +82,8 @@ def _credentials(section: ServiceAuthSettings) -> tuple[str, str]:
 def client_credentials_kwargs(settings: MidilSettings | None = None) -> dict[str, Any]:
     """Keyword arguments of ``ClientCredentialsProvider``: ``token_url`` wins over
     ``cognito_domain``; a missing value raises ``ConfigError`` naming its variable."""
-    section = _section(settings)
+    settings = _resolved(settings)
+    section = settings.service_auth
     client_id, secret = _credentials(section)
     if section.token_url:
         token_url = section.token_url
@@ -56,12 +103,14 @@ def client_credentials_kwargs(settings: MidilSettings | None = None) -> dict[str
         "resource": section.resource,
         "auth_method": section.auth_method,
         "refresh_leeway": section.refresh_leeway,
+        **token_request_kwargs(settings),
     }
 
 
 def cognito_client_kwargs(settings: MidilSettings | None = None) -> dict[str, Any]:
     """Keyword arguments of ``CognitoClientCredentialsAuthenticator``."""
-    section = _section(settings)
+    settings = _resolved(settings)
+    section = settings.service_auth
     client_id, secret = _credentials(section)
     if not section.cognito_domain:
         raise ConfigError(
@@ -74,4 +123,5 @@ def cognito_client_kwargs(settings: MidilSettings | None = None) -> dict[str, An
         "cognito_domain": section.cognito_domain,
         "scope": section.scope or None,
         "refresh_leeway": section.refresh_leeway,
+        **token_request_kwargs(settings),
     }
