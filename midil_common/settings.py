@@ -63,6 +63,29 @@ def _split_list(value: Any) -> Any:
 StrList = Annotated[tuple[str, ...], NoDecode]
 
 
+def _http_url(value: str | None) -> str | None:
+    """An absolute http(s) URL with a host, without user info, query or fragment."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError("not a valid URL") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() or not c.isprintable() for c in value)
+    ):
+        raise ValueError("must be an http(s) URL with a host, no user info, query or fragment")
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -73,6 +96,13 @@ class AuthSettings(_Section):
     ``accept_any_audience`` (``MIDIL_AUTH__ACCEPT_ANY_AUDIENCE``, default false) is the explicit
     opt-out for an issuer whose tokens carry ``aud`` values the service does not check; without
     it and without ``audience``, a token that carries ``aud`` is refused (RFC 7519 section 4.1.3).
+
+    Who reads it: ``JWTAuthorizer.from_settings`` (``issuer`` and the verification settings),
+    ``CognitoJWTAuthorizer.from_settings`` (``cognito_user_pool_id``, ``region``, ``client_ids``,
+    ...), ``CognitoUserClient.from_settings`` (``cognito_user_pool_id``, ``region``, the first of
+    ``client_ids``, ``cognito_client_secret``, ``cognito_endpoint_url``), ``OAuthClient.from_settings``
+    (``issuer``, with the client id and secret of ``service_auth``),
+    ``RemotePermissionChecker.from_settings`` (``permissions_url``) and the framework adapters.
     """
 
     issuer: str | None = Field(
@@ -89,7 +119,7 @@ class AuthSettings(_Section):
     )
     algorithms: StrList = Field(
         default=("RS256", "ES256"),
-        description="The signature algorithms allowed (`none` and HMAC can never be allowed).",
+        description="The signature algorithms allowed (`none` and HMAC can never be allowed). Cognito signs with RS256: `CognitoJWTAuthorizer` allows RS256 alone unless this is set, and a value set for it must include RS256.",
     )
     leeway: float = Field(
         default=0.0,
@@ -107,7 +137,15 @@ class AuthSettings(_Section):
     )
     client_ids: StrList = Field(
         default=(),
-        description="Cognito app client ids accepted (`client_id` of access tokens, `aud` of id tokens).",
+        description="Cognito app client ids accepted (`client_id` of access tokens, `aud` of id tokens); `CognitoUserClient.from_settings` logs users in through the first.",
+    )
+    cognito_client_secret: SecretStr | None = Field(
+        default=None,
+        description="The secret of the app client `CognitoUserClient` logs users in through, when it has one (`SECRET_HASH` is then sent; a `SecretStr`: never printed).",
+    )
+    cognito_endpoint_url: str | None = Field(
+        default=None,
+        description="A local Cognito emulator's URL (moto, LocalStack) for `CognitoUserClient`, and where `CognitoJWTAuthorizer` fetches the pool's keys unless `jwks_url` is set; leave it unset on AWS.",
     )
     token_use: Literal["access", "id"] = Field(
         default="access",
@@ -127,14 +165,28 @@ class AuthSettings(_Section):
         default=False,
         description="Accept tokens whatever their `aud` (explicit opt-out; not with `audience`).",
     )
+    permissions_url: str | None = Field(
+        default=None,
+        description="The policy decision service `RemotePermissionChecker.from_settings` asks (`POST`, the token as a bearer credential, `{resource, action}` as JSON); its requests take the `http` section's settings.",
+    )
 
+    _urls = field_validator("cognito_endpoint_url", "permissions_url")(_http_url)
     _lists = field_validator(
         "audience", "algorithms", "client_ids", "required_groups", mode="before"
     )(_split_list)
 
 
 class HttpSettings(_Section):
-    """Outbound HTTP defaults (``MIDIL_HTTP__...``)."""
+    """Outbound HTTP defaults (``MIDIL_HTTP__...``).
+
+    ``HttpClient.from_settings`` and ``RemotePermissionChecker.from_settings`` take all of them.
+    Token requests (``ClientCredentialsProvider``, ``CognitoClientCredentialsAuthenticator`` and
+    ``OAuthClient``, built with ``from_settings``) take the two timeouts, and the retry settings
+    that are set (attempts, backoff, deadline, ``Retry-After`` limit, statuses, budget); the ones
+    left unset keep the token-request defaults (3 attempts, POST and 500 retried, a 20 s deadline,
+    no budget). Redirects and idempotency keys never apply to token requests: a token request is
+    not redirected (it carries the client secret) and is safe to repeat without a key.
+    """
 
     connect_timeout: float = Field(
         default=5.0, gt=0, description="Seconds to establish a connection."
@@ -258,29 +310,6 @@ _BUS = re.compile(
 _ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)?:iam::[0-9]{12}:role/[\w+=,.@/-]+", re.ASCII)
 _TARGET_ARN = re.compile(r"arn:aws(-[a-z]+)?:[a-z0-9\-]+:[!-~]*", re.ASCII)
 _SCHEDULE_GROUP = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
-
-
-def _http_url(value: str | None) -> str | None:
-    """An absolute http(s) URL with a host, without user info, query or fragment."""
-    if value is None:
-        return None
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        raise ValueError("not a valid URL") from None
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or "@" in parts.netloc
-        or parts.query
-        or parts.fragment
-        or any(c.isspace() or not c.isprintable() for c in value)
-    ):
-        raise ValueError("must be an http(s) URL with a host, no user info, query or fragment")
-    return value
 
 
 class EventsSettings(_Section):

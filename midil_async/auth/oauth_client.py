@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from midil_async._primitives import SingleFlight, StateLock
 from midil_async.http.client import HttpClient
@@ -25,11 +25,15 @@ from midil_common.auth.oauth_flows import (
     parse_revocation,
     parse_userinfo,
 )
+from midil_common.auth.service_settings import oauth_client_kwargs
 from midil_common.auth.tokens import AccessToken
 from midil_common.errors import JWKSFetchError, TokenRequestError, TransportError
 from midil_common.http.prepare import TimeoutInput
 from midil_common.http.retry import RetryPolicy
 from midil_common.http.types import Response
+
+if TYPE_CHECKING:
+    from midil_common.settings import MidilSettings
 
 __all__ = ["OAuthClient"]
 
@@ -73,6 +77,15 @@ class OAuthClient:
         self._document: DiscoveryDocument | None = None
         self._flight = SingleFlight()
         self._state_lock = StateLock()
+
+    @classmethod
+    def from_settings(cls, settings: MidilSettings | None = None, **overrides: Any) -> OAuthClient:
+        """A client of ``MIDIL_AUTH__ISSUER`` as ``MIDIL_SERVICE_AUTH__CLIENT_ID`` (with
+        ``__CLIENT_SECRET`` when it is confidential, and ``__AUTH_METHOD``), its requests taking the
+        ``MIDIL_HTTP__`` timeouts and the retry settings that are set (read from the environment
+        when None). Keyword ``overrides`` (``issuer=``, ``clock=``, ...) win and stand in for
+        missing settings; a required setting missing raises ``ConfigError`` naming its variable."""
+        return cls(**oauth_client_kwargs(settings, overrides))
 
     @property
     def issuer(self) -> str:

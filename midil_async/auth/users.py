@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from midil_async._aws import AWSClient
 from midil_async._primitives import SingleFlight, StateLock
 from midil_async.auth.authorizers import CognitoJWTAuthorizer
+from midil_common.auth.cognito import emulator_jwks_url
 from midil_common.auth.cognito_flows import (
     SERVICE,
     CognitoApp,
@@ -33,6 +34,7 @@ from midil_common.auth.cognito_flows import (
     parse_registration,
     parse_user,
 )
+from midil_common.auth.settings import cognito_user_client_kwargs
 from midil_common.auth.users import (
     DEFAULT_REFRESH_SKEW,
     CodeDelivery,
@@ -52,6 +54,7 @@ from midil_common.errors import (
 
 if TYPE_CHECKING:
     from midil_common.auth.protocols import AsyncAuthorizer
+    from midil_common.settings import MidilSettings
 
 __all__ = ["CognitoUserClient", "UserSession"]
 
@@ -110,18 +113,27 @@ class CognitoUserClient:
         )
         self._owns_authorizer = authorizer is None
         if authorizer is None:
-            jwks_url = (
-                f"{endpoint_url.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
-                if endpoint_url
-                else None
-            )
             authorizer = CognitoJWTAuthorizer(
-                user_pool_id, self._app.region, client_ids=[client_id], jwks_url=jwks_url
+                user_pool_id,
+                self._app.region,
+                client_ids=[client_id],
+                jwks_url=emulator_jwks_url(endpoint_url, user_pool_id),
             )
         self._authorizer: AsyncAuthorizer = authorizer
         self.refresh_skew = refresh_skew
         self.revoke_on_logout = revoke_on_logout
         self.clock = clock
+
+    @classmethod
+    def from_settings(
+        cls, settings: MidilSettings | None = None, **overrides: Any
+    ) -> CognitoUserClient:
+        """A client configured by the ``auth`` section (read from the environment when None):
+        ``MIDIL_AUTH__COGNITO_USER_POOL_ID``, ``__REGION``, the first of ``__CLIENT_IDS``,
+        ``__COGNITO_CLIENT_SECRET`` and ``__COGNITO_ENDPOINT_URL``. Keyword ``overrides``
+        (``client_id=``, ``authorizer=``, ``retry=``, ...) win and stand in for missing settings;
+        a required setting missing raises ``ConfigError`` naming its variable."""
+        return cls(**cognito_user_client_kwargs(settings, overrides))
 
     @property
     def user_pool_id(self) -> str:

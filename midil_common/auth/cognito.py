@@ -19,6 +19,7 @@ __all__ = [
     "check_cognito_claims",
     "cognito_issuer",
     "cognito_jwks_url",
+    "emulator_jwks_url",
     "parse_user_pool_id",
 ]
 
@@ -46,6 +47,14 @@ def cognito_issuer(user_pool_id: str, region: str | None = None) -> str:
 def cognito_jwks_url(user_pool_id: str, region: str | None = None) -> str:
     """``{issuer}/.well-known/jwks.json``."""
     return cognito_issuer(user_pool_id, region) + "/.well-known/jwks.json"
+
+
+def emulator_jwks_url(endpoint_url: str | None, user_pool_id: str) -> str | None:
+    """``{endpoint_url}/{pool}/.well-known/jwks.json``, where a local Cognito emulator (moto,
+    LocalStack) serves a pool's keys; None without an emulator (the keys are then Cognito's)."""
+    if not endpoint_url:
+        return None
+    return f"{endpoint_url.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
 
 
 @dataclass(frozen=True)

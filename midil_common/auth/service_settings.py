@@ -7,9 +7,11 @@ once, here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from midil_common.auth.oauth import TOKEN_RETRY_POLICY, cognito_token_url
+from midil_common.auth.settings import not_set
 from midil_common.errors import ConfigError
 from midil_common.http.types import Timeout
 from midil_common.settings import MidilSettings, ServiceAuthSettings, load_settings
@@ -17,6 +19,7 @@ from midil_common.settings import MidilSettings, ServiceAuthSettings, load_setti
 __all__ = [
     "client_credentials_kwargs",
     "cognito_client_kwargs",
+    "oauth_client_kwargs",
     "token_request_kwargs",
 ]
 
@@ -124,4 +127,36 @@ def cognito_client_kwargs(settings: MidilSettings | None = None) -> dict[str, An
         "scope": section.scope or None,
         "refresh_leeway": section.refresh_leeway,
         **token_request_kwargs(settings),
+    }
+
+
+def oauth_client_kwargs(
+    settings: MidilSettings | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Keyword arguments of ``OAuthClient``: the issuer of ``MIDIL_AUTH__ISSUER`` (the one whose
+    tokens the service accepts), this service's client of ``MIDIL_SERVICE_AUTH__CLIENT_ID``,
+    ``__CLIENT_SECRET`` (optional: without it, a public client) and ``__AUTH_METHOD``, and the
+    token requests' timeouts and retries (:func:`token_request_kwargs`).
+
+    ``overrides`` (constructor arguments) win, and stand in for a missing setting.
+    """
+    given = dict(overrides or {})
+    settings = _resolved(settings)
+    section = settings.service_auth
+    if not settings.auth.issuer and "issuer" not in given:
+        raise not_set(
+            "MIDIL_AUTH__ISSUER",
+            "OAuthClient needs the issuer URL, whose discovery document names its endpoints",
+            "issuer",
+        )
+    if not section.client_id and "client_id" not in given:
+        raise not_set("MIDIL_SERVICE_AUTH__CLIENT_ID", "OAuthClient needs a client id", "client_id")
+    secret = section.client_secret.get_secret_value() if section.client_secret else ""
+    return {
+        "issuer": settings.auth.issuer,
+        "client_id": section.client_id,
+        "client_secret": secret or None,
+        "auth_method": section.auth_method,
+        **token_request_kwargs(settings),
+        **given,
     }

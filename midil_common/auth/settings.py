@@ -3,7 +3,9 @@
 ``JWTAuthorizer.from_settings`` and ``CognitoJWTAuthorizer.from_settings`` read the ``auth`` section
 (``MIDIL_AUTH__...``); the Flask and Django adapters first lay their own configuration keys
 (``MIDIL_ISSUER`` in Flask's config, ``settings.MIDIL["ISSUER"]`` in Django) over that section with
-:func:`with_overrides`, then take the same :func:`authorizer_spec`.
+:func:`with_overrides`, then take the same :func:`authorizer_spec`. ``CognitoUserClient`` and
+``RemotePermissionChecker`` take their ``from_settings`` arguments from
+:func:`cognito_user_client_kwargs` and :func:`remote_permission_kwargs`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,25 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from midil_common.auth.cognito import emulator_jwks_url
 from midil_common.auth.token_cache import DEFAULT_TOKEN_CACHE_SIZE
 from midil_common.errors import ConfigError
 from midil_common.settings import AuthSettings, MidilSettings, load_settings
 
-__all__ = ["auth_section", "authorizer_spec", "cognito_kwargs", "jwt_kwargs", "with_overrides"]
+__all__ = [
+    "COGNITO_ALGORITHM",
+    "auth_section",
+    "authorizer_spec",
+    "cognito_kwargs",
+    "cognito_user_client_kwargs",
+    "jwt_kwargs",
+    "not_set",
+    "remote_permission_kwargs",
+    "with_overrides",
+]
+
+COGNITO_ALGORITHM = "RS256"
+"""The one algorithm Cognito signs its tokens with."""
 
 AuthorizerKind = Literal["jwt", "cognito"]
 
@@ -121,10 +137,98 @@ def cognito_kwargs(settings: MidilSettings | AuthSettings | None = None) -> dict
         kwargs["token_use"] = auth.token_use
     if auth.required_groups:
         kwargs["groups"] = auth.required_groups
-    if auth.jwks_url:
-        kwargs["jwks_url"] = auth.jwks_url
+    jwks_url = auth.jwks_url or emulator_jwks_url(
+        auth.cognito_endpoint_url, auth.cognito_user_pool_id
+    )
+    if jwks_url:
+        kwargs["jwks_url"] = jwks_url
     if auth.leeway:
         kwargs["leeway"] = auth.leeway
+    if auth.algorithms != AuthSettings().algorithms:
+        # Set for this service: Cognito signs with RS256, so a list without it would refuse every
+        # token. Unset, the section's generic default (RS256, ES256) is not Cognito's: RS256 alone.
+        if COGNITO_ALGORITHM not in auth.algorithms:
+            raise ConfigError(
+                f"MIDIL_AUTH__ALGORITHMS must include {COGNITO_ALGORITHM} for a Cognito user pool "
+                f"(Cognito signs every token with {COGNITO_ALGORITHM}; without it every token "
+                "would be refused): add it, or unset MIDIL_AUTH__ALGORITHMS",
+                variable="MIDIL_AUTH__ALGORITHMS",
+            )
+        kwargs["algorithms"] = auth.algorithms
     if auth.token_cache_size != DEFAULT_TOKEN_CACHE_SIZE:
         kwargs["token_cache_size"] = auth.token_cache_size
     return kwargs
+
+
+def not_set(variable: str, needs: str, argument: str) -> ConfigError:
+    """The ``ConfigError`` of a required setting left unset: the variable, what it is for, and the
+    fix (set it, or pass the argument it stands for)."""
+    return ConfigError(
+        f"{variable} is not set: {needs} (set it, or pass {argument}=...)", variable=variable
+    )
+
+
+def cognito_user_client_kwargs(
+    settings: MidilSettings | AuthSettings | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments of ``CognitoUserClient``: the pool (``MIDIL_AUTH__COGNITO_USER_POOL_ID``),
+    its region, the app client (the first of ``MIDIL_AUTH__CLIENT_IDS``) and its secret
+    (``MIDIL_AUTH__COGNITO_CLIENT_SECRET``), an emulator (``MIDIL_AUTH__COGNITO_ENDPOINT_URL``).
+
+    ``overrides`` (constructor arguments) win, and stand in for a missing setting; a setting that
+    is missing and not overridden raises ``ConfigError`` naming its variable.
+    """
+    given = dict(overrides or {})
+    auth = auth_section(settings)
+    if not auth.cognito_user_pool_id and "user_pool_id" not in given:
+        raise not_set(
+            "MIDIL_AUTH__COGNITO_USER_POOL_ID",
+            "CognitoUserClient needs the id of the user pool ('eu-west-1_AbC123')",
+            "user_pool_id",
+        )
+    if not auth.client_ids and "client_id" not in given:
+        raise not_set(
+            "MIDIL_AUTH__CLIENT_IDS",
+            "CognitoUserClient needs the app client id users log in through (the first listed)",
+            "client_id",
+        )
+    kwargs: dict[str, Any] = {
+        "user_pool_id": auth.cognito_user_pool_id,
+        "client_id": auth.client_ids[0] if auth.client_ids else None,
+    }
+    if auth.cognito_client_secret is not None:
+        kwargs["client_secret"] = auth.cognito_client_secret.get_secret_value() or None
+    if auth.region:
+        kwargs["region"] = auth.region
+    if auth.cognito_endpoint_url:
+        kwargs["endpoint_url"] = auth.cognito_endpoint_url
+    return {**kwargs, **given}
+
+
+def remote_permission_kwargs(
+    settings: MidilSettings | None = None, overrides: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Keyword arguments of ``RemotePermissionChecker`` (the decision service's URL,
+    ``MIDIL_AUTH__PERMISSIONS_URL``), and those of the ``HttpClient`` the checker makes and owns
+    (the ``http`` section, ``MIDIL_HTTP__...``), or None when ``overrides`` bring one
+    (``http_client=``, which stays the caller's to close).
+
+    ``overrides`` win, and stand in for a missing setting (``url=``).
+    """
+    from midil_common.http.prepare import client_settings
+
+    given = dict(overrides or {})
+    if settings is None:
+        settings = load_settings()
+    url = settings.auth.permissions_url
+    if not url and "url" not in given:
+        raise not_set(
+            "MIDIL_AUTH__PERMISSIONS_URL",
+            "RemotePermissionChecker needs the URL of the policy decision service to ask",
+            "url",
+        )
+    kwargs = {"url": url, **given}
+    if "http_client" in kwargs:
+        return kwargs, None
+    return kwargs, client_settings(settings)

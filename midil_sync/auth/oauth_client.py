@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from midil_common.auth.discovery import DiscoveryDocument, discovery_url, parse_discovery
 from midil_common.auth.oauth import MAX_TOKEN_RESPONSE_SIZE, TOKEN_RETRY_POLICY, AuthMethod
@@ -25,6 +25,7 @@ from midil_common.auth.oauth_flows import (
     parse_revocation,
     parse_userinfo,
 )
+from midil_common.auth.service_settings import oauth_client_kwargs
 from midil_common.auth.tokens import AccessToken
 from midil_common.errors import JWKSFetchError, TokenRequestError, TransportError
 from midil_common.http.prepare import TimeoutInput
@@ -32,6 +33,9 @@ from midil_common.http.retry import RetryPolicy
 from midil_common.http.types import Response
 from midil_sync._primitives import SingleFlight, StateLock
 from midil_sync.http.client import HttpClient
+
+if TYPE_CHECKING:
+    from midil_common.settings import MidilSettings
 
 __all__ = ["OAuthClient"]
 
@@ -75,6 +79,15 @@ class OAuthClient:
         self._document: DiscoveryDocument | None = None
         self._flight = SingleFlight()
         self._state_lock = StateLock()
+
+    @classmethod
+    def from_settings(cls, settings: MidilSettings | None = None, **overrides: Any) -> OAuthClient:
+        """A client of ``MIDIL_AUTH__ISSUER`` as ``MIDIL_SERVICE_AUTH__CLIENT_ID`` (with
+        ``__CLIENT_SECRET`` when it is confidential, and ``__AUTH_METHOD``), its requests taking the
+        ``MIDIL_HTTP__`` timeouts and the retry settings that are set (read from the environment
+        when None). Keyword ``overrides`` (``issuer=``, ``clock=``, ...) win and stand in for
+        missing settings; a required setting missing raises ``ConfigError`` naming its variable."""
+        return cls(**oauth_client_kwargs(settings, overrides))
 
     @property
     def issuer(self) -> str:

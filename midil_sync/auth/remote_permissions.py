@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from midil_common.auth.remote_permissions import (
     DecisionCache,
@@ -20,10 +21,14 @@ from midil_common.auth.remote_permissions import (
     decision_request,
     parse_decision,
 )
+from midil_common.auth.settings import remote_permission_kwargs
 from midil_common.errors import ConfigError
 from midil_common.http.urls import safe_url
 from midil_sync._primitives import DeadlineExceeded, StateLock, within
 from midil_sync.http.client import HttpClient
+
+if TYPE_CHECKING:
+    from midil_common.settings import MidilSettings
 
 __all__ = ["RemotePermissionChecker"]
 
@@ -65,6 +70,24 @@ class RemotePermissionChecker:
         self._cache = DecisionCache(cache_ttl, cache_size)
         self._state_lock = StateLock()
         self._clock = clock
+        self._owns_http = False
+
+    @classmethod
+    def from_settings(
+        cls, settings: MidilSettings | None = None, **overrides: Any
+    ) -> RemotePermissionChecker:
+        """A checker of ``MIDIL_AUTH__PERMISSIONS_URL`` (read from the environment when None),
+        sending with an ``HttpClient`` of the ``http`` section (``MIDIL_HTTP__...``) that it owns
+        and closes in :meth:`close`. Keyword ``overrides`` (``url=``, ``http_client=``,
+        ``timeout=``, ``cache_ttl=``, ...) win and stand in for missing settings; a client passed
+        as ``http_client=`` stays the caller's to close. A missing URL raises ``ConfigError``
+        naming ``MIDIL_AUTH__PERMISSIONS_URL``."""
+        kwargs, http = remote_permission_kwargs(settings, overrides)
+        if http is None:
+            return cls(**kwargs)
+        checker = cls(HttpClient(**http), **kwargs)
+        checker._owns_http = True
+        return checker
 
     def __repr__(self) -> str:
         return f"RemotePermissionChecker(url={safe_url(self.url)!r})"
@@ -95,6 +118,18 @@ class RemotePermissionChecker:
             with self._state_lock:
                 self._cache.store(key, self._clock())
         return decision
+
+    def close(self) -> None:
+        """Close the ``HttpClient`` that :meth:`from_settings` made; a client passed in is left
+        open (its owner closes it)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> RemotePermissionChecker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def clear_cache(self) -> None:
         """Forget the cached positive answers (after a change of permissions)."""
