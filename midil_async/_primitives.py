@@ -196,10 +196,13 @@ class Interrupted(Exception):
     """Raised by :func:`unless` when its flag was set before its work finished."""
 
 
-async def unless(flag: Flag, work: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """The result of ``work(*args)``, or :class:`Interrupted` as soon as ``flag`` is set first:
-    the work is then cancelled (what it was receiving is lost to it; SQS redelivers a message
-    whose receive was cut after its visibility timeout)."""
+async def unless(
+    flag: Flag, work: Callable[..., Awaitable[T]], *args: Any, grace: float = 0.0
+) -> T:
+    """The result of ``work(*args)``, or :class:`Interrupted` when ``flag`` is set first and the
+    work does not finish within ``grace`` seconds more: it is then cancelled (what it was
+    receiving is lost to it; SQS redelivers a message whose receive was cut after its visibility
+    timeout)."""
     import asyncio
 
     if flag.is_set():
@@ -208,6 +211,8 @@ async def unless(flag: Flag, work: Callable[..., Awaitable[T]], *args: Any) -> T
     waiter = asyncio.ensure_future(flag.wait())
     try:
         await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
+        if not task.done() and grace > 0:
+            await asyncio.wait((task,), timeout=grace)
     finally:
         waiter.cancel()
         if not task.done():

@@ -328,8 +328,9 @@ class Interrupted(Exception):
     """Raised by :func:`unless` when its flag was set before its work finished."""
 
 
-def unless(flag: Flag, work: Callable[..., T], *args: Any) -> T:
-    """The result of ``work(*args)``, or :class:`Interrupted` as soon as ``flag`` is set first.
+def unless(flag: Flag, work: Callable[..., T], *args: Any, grace: float = 0.0) -> T:
+    """The result of ``work(*args)``, or :class:`Interrupted` when ``flag`` is set first and the
+    work does not finish within ``grace`` seconds more.
 
     A blocking call cannot be cut from outside, so it runs in a daemon thread (in a copy of the
     caller's ``contextvars`` context); given up, it ends by itself and its result is dropped (SQS
@@ -338,7 +339,8 @@ def unless(flag: Flag, work: Callable[..., T], *args: Any) -> T:
 
     if flag.is_set():
         raise Interrupted
-    done = threading.Event()
+    finished = threading.Event()  # the call returned or raised
+    woken = threading.Event()  # the call finished or the flag was set
     outcome: list[tuple[Any, BaseException | None]] = []
 
     def call() -> None:
@@ -346,15 +348,18 @@ def unless(flag: Flag, work: Callable[..., T], *args: Any) -> T:
             outcome.append((work(*args), None))
         except BaseException as exc:
             outcome.append((None, exc))
-        done.set()
+        finished.set()
+        woken.set()
 
     context = contextvars.copy_context()
-    flag._link(done)
+    flag._link(woken)
     try:
         threading.Thread(target=context.run, args=(call,), name="midil-call", daemon=True).start()
-        done.wait()
+        woken.wait()
     finally:
-        flag._unlink(done)
+        flag._unlink(woken)
+    if not finished.is_set() and grace > 0:
+        finished.wait(grace)
     if not outcome:
         raise Interrupted
     result, error = outcome[0]

@@ -114,3 +114,31 @@ def test_async_work_is_cancelled_when_interrupted() -> None:
 
     asyncio.run(main())
     assert cancelled == [True]
+
+
+@pytest.mark.parametrize("shell", list(SHELLS))
+def test_work_finishing_within_the_grace_gives_its_result(shell: str) -> None:
+    if shell == "sync":
+        flag = sprim.Flag()
+        threading.Timer(0.05, flag.set).start()
+        assert sprim.unless(flag, lambda: time.sleep(0.3) or 42, grace=2.0) == 42
+        flag = sprim.Flag()
+        threading.Timer(0.05, flag.set).start()
+        with pytest.raises(sprim.Interrupted):
+            sprim.unless(flag, lambda: time.sleep(3) or 42, grace=0.2)
+        return
+
+    async def main() -> None:
+        async def work(seconds: float) -> int:
+            await asyncio.sleep(seconds)
+            return 42
+
+        flag = aprim.Flag()
+        asyncio.get_running_loop().call_later(0.05, flag.set)
+        assert await aprim.unless(flag, work, 0.3, grace=2.0) == 42
+        flag = aprim.Flag()
+        asyncio.get_running_loop().call_later(0.05, flag.set)
+        with pytest.raises(aprim.Interrupted):
+            await aprim.unless(flag, work, 3, grace=0.2)
+
+    asyncio.run(main())

@@ -244,7 +244,7 @@ def _stats(stats: Any) -> dict[str, int]:
     default=20,
     show_default=True,
     envvar="MIDIL_EVENTS__WAIT_TIME_SECONDS",
-    help="Long-polling wait of each receive, in seconds (a first Ctrl-C waits for the one in progress).",
+    help="Long-polling wait of each receive, in seconds.",
 )
 @click.option(
     "--visibility-timeout",
@@ -312,8 +312,8 @@ def consume(
         if signals == 1:
             if terminal:
                 click.echo(
-                    f"\nstopping: no more receives (the one in progress takes up to {wait_time} s), "
-                    "finishing the handlers in progress; Ctrl-C again to stop now",
+                    "\nstopping: no more receives, finishing the handlers in progress; "
+                    "Ctrl-C again to stop now",
                     err=True,
                 )
             consumer.stop()
@@ -323,8 +323,9 @@ def consume(
                 "\nstopping now: messages not settled come back after their visibility timeout",
                 err=True,
             )
-        # Release what can be released at once; if the run does not end promptly (a long poll
-        # in progress), leave: SQS redelivers every message not deleted, so nothing is lost.
+        # Release what can be released at once; if the run does not end promptly (a handler
+        # that does not return), leave: SQS redelivers every message not deleted, so nothing is
+        # lost.
         threading.Thread(target=consumer.stop, args=(0.0,), daemon=True).start()
         if not ended.wait(_HARD_STOP_GRACE):
             sys.stderr.flush()

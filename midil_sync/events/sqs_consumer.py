@@ -30,8 +30,9 @@ exist, access denied, invalid credentials or region) stop :meth:`SQSConsumer.run
 ``ConsumerError``.
 
 Stopping: :meth:`SQSConsumer.stop` (or SIGTERM/SIGINT with ``run(install_signal_handlers=True)``)
-stops receiving at once (the long poll in progress is given up: a message SQS was handing over in
-that instant comes back after its visibility timeout), lets the handlers in progress finish up to
+stops receiving (a receive in progress gets a second to end, so the messages it brings are
+released at once; a long poll still waiting is given up, and a message SQS hands over in that very
+instant comes back after its visibility timeout), lets the handlers in progress finish up to
 the timeout, and releases every message not handled (visibility 0), so another consumer takes it
 at once. SQS delivers at least once: handlers must be idempotent.
 Handlers are plain functions: an ``async def`` function is refused with ``ConfigError``.
@@ -113,6 +114,9 @@ _ONE_ATTEMPT = AWSRetryPolicy(max_attempts=1)
 _DELETE = "delete"
 _VISIBILITY = "visibility"
 _PLAN_CACHE_MAX = 1024
+# How long a stop still waits for the receive in progress: one that is handing over messages ends
+# within it (they are then released at once); a long poll on an empty queue is given up.
+_RECEIVE_GRACE = 1.0
 _IN_HANDLER: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "midil_sqs_consumer_worker", default=False
 )
@@ -592,7 +596,9 @@ class SQSConsumer:
         while True:
             try:
                 if interruptible:
-                    answer = unless(run.stopping, self._call, operation, params)
+                    answer = unless(
+                        run.stopping, self._call, operation, params, grace=_RECEIVE_GRACE
+                    )
                 else:
                     answer = self._call(operation, params)
             except Interrupted:

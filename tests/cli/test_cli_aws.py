@@ -311,11 +311,35 @@ def test_aws_commands_without_boto3_name_the_extra(midil: Any, tmp_path: Path) -
     assert midil("sqs", "--help", env=env).returncode == 0
 
 
+def test_the_first_ctrl_c_does_not_wait_for_the_long_poll(
+    spawn: Any, aws_env: Any, queue: Any, handlers: Path
+) -> None:
+    process = spawn(
+        "sqs",
+        "consume",
+        queue[0],
+        "--handler",
+        "handlers:record",
+        "--wait-time",
+        "20",
+        "-o",
+        "json",
+        env=aws_env,
+    )
+    time.sleep(1.5)  # inside a 20 s long poll on an empty queue
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert time.monotonic() - started < 4
+    assert process.returncode == 0, err
+    assert json.loads(out)["stopped_by_signal"] is True
+
+
 def test_a_second_ctrl_c_stops_consume_at_once(
     spawn: Any, aws_env: Any, queue: Any, handlers: Path
 ) -> None:
-    # The first Ctrl-C waits for the long poll in progress (up to --wait-time); the second leaves
-    # within a couple of seconds, and SQS redelivers whatever was not settled.
+    # The second Ctrl-C leaves within a couple of seconds, even with a handler that does not
+    # return; SQS redelivers whatever was not settled.
     process = spawn("sqs", "consume", queue[0], "--handler", "handlers:record", env=aws_env)
     time.sleep(1.5)
     started = time.monotonic()
