@@ -59,26 +59,33 @@ class QueryRules:
         )
 
 
-_cached: tuple[tuple[tuple[str, str], ...], JSONAPISettings] | None = None
+_cached: tuple[tuple[str | None, ...], JSONAPISettings] | None = None
+# The variables whose change makes the section be read again (tests and the CLI set them at run
+# time; three lookups cost far less than a scan of the whole environment on every request).
+_WATCHED = (
+    "MIDIL_JSONAPI__MAX_PAGE_SIZE",
+    "MIDIL_JSONAPI__DEFAULT_PAGE_SIZE",
+    "MIDIL_JSONAPI__MAX_INCLUDE_DEPTH",
+)
 
 
 def jsonapi_limits(settings: MidilSettings | JSONAPISettings | None = None) -> JSONAPISettings:
     """The ``jsonapi`` settings section (``MIDIL_JSONAPI__...``), or that of ``settings``.
 
-    Read from the environment when None, and kept until a ``MIDIL_...`` variable changes: the
-    Flask and Django helpers ask for it on every request, and reading the settings again each time
-    would cost far more than parsing the query. A bad value raises ``ConfigError``.
+    Read from the environment when None, and kept until one of its ``MIDIL_JSONAPI__...``
+    variables changes: the Flask and Django helpers ask for it on every request, and reading the
+    settings again each time would cost far more than parsing the query. A bad value raises
+    ``ConfigError``.
     """
-    from midil_common.settings import ENV_PREFIX, JSONAPISettings, load_settings
+    from midil_common.settings import JSONAPISettings, load_settings
 
     if isinstance(settings, JSONAPISettings):
         return settings
     if settings is not None:
         return settings.jsonapi
     global _cached
-    key = tuple(
-        sorted((k, v) for k, v in os.environ.items() if k[: len(ENV_PREFIX)].upper() == ENV_PREFIX)
-    )
+    get = os.environ.get
+    key = (get(_WATCHED[0]), get(_WATCHED[1]), get(_WATCHED[2]))
     cached = _cached
     if cached is not None and cached[0] == key:
         return cached[1]
