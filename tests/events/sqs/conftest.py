@@ -206,6 +206,11 @@ class Queues:
             answer = self.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
             assert not answer.get("Failed")
 
+    def feed(self, queue_url: str, events: list[Event], depth: int = 100) -> Feeder:
+        """Send ``events`` from a thread, keeping at most about ``depth`` messages on the queue:
+        moto's receive costs grow with the queue's depth, while what the tests check does not."""
+        return Feeder(self, queue_url, events, depth)
+
     def send_raw(self, queue_url: str, body: str, **kwargs: Any) -> None:
         self.sqs.send_message(QueueUrl=queue_url, MessageBody=body, **kwargs)
 
@@ -244,9 +249,92 @@ class Queues:
             )
 
 
+class Feeder:
+    """A thread sending events in batches of ten while the queue holds fewer than ``depth``."""
+
+    def __init__(self, queues: Queues, queue_url: str, events: list[Event], depth: int) -> None:
+        self.error: BaseException | None = None
+        self._args = (queues, queue_url, events, depth)
+        self.thread = threading.Thread(target=self._main, daemon=True)
+        self.thread.start()
+
+    def _main(self) -> None:
+        queues, queue_url, events, depth = self._args
+        try:
+            for start in range(0, len(events), 10):
+                while sum(queues.counts(queue_url)) >= depth:
+                    time.sleep(0.05)
+                queues.send(queue_url, events[start : start + 10])
+        except BaseException as exc:
+            self.error = exc
+
+    @property
+    def done(self) -> bool:
+        """All sent (raises what stopped the thread, if anything did)."""
+        if self.error is not None:
+            raise self.error
+        return not self.thread.is_alive()
+
+
 @pytest.fixture
 def queues(moto_server: MotoServer) -> Iterator[Queues]:
     made = Queues(moto_server)
+    yield made
+    made.sqs.close()
+
+
+class MotoProcess:
+    """moto's server in a process of its own: the consumer-process tests put hundreds of messages
+    through it, and a server thread inside the test process would share its interpreter (and its
+    garbage collector, busy with everything the session made) with the test."""
+
+    def __init__(self) -> None:
+        import socket
+        import subprocess
+        import sys
+        import urllib.request
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        self.endpoint_url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.endpoint_url + "/moto-api/", timeout=1):
+                    break
+            except OSError:
+                assert self.process.poll() is None, "moto's server did not start"
+                assert time.monotonic() < deadline, "moto's server did not answer"
+                time.sleep(0.1)
+
+    def client_kwargs(self, region: str | None = None) -> dict[str, Any]:
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": region or REGION,
+            **DUMMY_CREDENTIALS,
+        }
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def moto_process() -> Iterator[MotoProcess]:
+    server = MotoProcess()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def process_queues(moto_process: MotoProcess) -> Iterator[Queues]:
+    made = Queues(moto_process)  # type: ignore[arg-type]
     yield made
     made.sqs.close()
 

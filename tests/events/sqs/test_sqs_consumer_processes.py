@@ -52,14 +52,14 @@ def _terminate(process: subprocess.Popen[str]) -> dict[str, int]:
 
 
 def test_no_message_is_lost_across_a_sigkill_and_a_sigterm(
-    shell: Shell, queues: Queues, tmp_path: Path
+    shell: Shell, process_queues: Queues, tmp_path: Path
 ) -> None:
-    dlq = queues.create()
-    url = queues.create(visibility=2, dlq=dlq, max_receive=10)
+    dlq = process_queues.create()
+    url = process_queues.create(visibility=2, dlq=dlq, max_receive=10)
     sent = events(300)
-    queues.send(url, sent)
+    feeder = process_queues.feed(url, sent)
     record = tmp_path / "handled.txt"
-    endpoint = queues.endpoint_url
+    endpoint = process_queues.endpoint_url
     fail = ("--fail-rate", "0.2")
 
     first = _start(shell.name, url, record, endpoint, *fail)
@@ -79,30 +79,32 @@ def test_no_message_is_lost_across_a_sigkill_and_a_sigterm(
     third = _start(shell.name, url, record, endpoint, *fail)
     wanted = {e.id for e in sent}
     try:
+        eventually(lambda: feeder.done, within=60, every=0.2)
         eventually(lambda: {i for _, i in _recorded(record)} >= wanted, within=60, every=0.2)
-        eventually(lambda: queues.counts(url) == (0, 0), within=30, every=0.2)
+        eventually(lambda: process_queues.counts(url) == (0, 0), within=30, every=0.2)
     finally:
         _terminate(third)
-    assert queues.counts(url) == (0, 0)
-    assert queues.counts(dlq) == (0, 0)
+    assert process_queues.counts(url) == (0, 0)
+    assert process_queues.counts(dlq) == (0, 0)
     handled = Counter(i for _, i in _recorded(record))
     assert set(handled) == wanted
     print(f"\n[{shell}] no loss: 300 handled, {sum(handled.values()) - 300} duplicate successes")
 
 
-def test_three_processes_share_one_queue(queues: Queues, tmp_path: Path) -> None:
+def test_three_processes_share_one_queue(process_queues: Queues, tmp_path: Path) -> None:
     # Both shells in one run (moto slows with queue depth, and the folder has a time budget):
     # two sync consumers and an async one, sharing the queue as any mix of deployments would.
     shells = ("sync", "async", "sync")
-    url = queues.create(visibility=30)
+    url = process_queues.create(visibility=30)
     sent = events(600)
-    queues.send(url, sent)
+    feeder = process_queues.feed(url, sent)
     record = tmp_path / "handled.txt"
-    processes = [_start(name, url, record, queues.endpoint_url) for name in shells]
+    processes = [_start(name, url, record, process_queues.endpoint_url) for name in shells]
     wanted = {e.id for e in sent}
     try:
+        eventually(lambda: feeder.done, within=60, every=0.2)
         eventually(lambda: {i for _, i in _recorded(record)} >= wanted, within=60, every=0.2)
-        eventually(lambda: queues.counts(url) == (0, 0), within=30, every=0.2)
+        eventually(lambda: process_queues.counts(url) == (0, 0), within=30, every=0.2)
     finally:
         totals = [_terminate(p) for p in processes]
     recorded = _recorded(record)
@@ -116,4 +118,4 @@ def test_three_processes_share_one_queue(queues: Queues, tmp_path: Path) -> None
     assert set(handled) == wanted
     assert len(by_process) == 3 and all(n > 0 for n in by_process.values())
     assert sum(t["deleted"] for t in totals) == sum(t["handled"] for t in totals) >= 600
-    assert queues.counts(url) == (0, 0)
+    assert process_queues.counts(url) == (0, 0)
