@@ -5,6 +5,7 @@ The async twin of ``midil_sync._transport``: same limits, same error mapping, sa
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import ssl
@@ -180,7 +181,31 @@ def response_headers(raw: httpx.Response) -> Headers:
 
 
 def _ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.SSLContext | bool:
-    """httpx 0.28 wants an ``SSLContext`` for a CA bundle or a client certificate."""
+    """httpx 0.28 wants an ``SSLContext`` for a CA bundle or a client certificate.
+
+    Contexts are shared by every client with the same settings (an ``SSLContext`` is meant to be
+    shared): loading a CA bundle costs tens of milliseconds, which each new client paid. A file
+    changed on disk (a rotated bundle or certificate) makes a new one.
+    """
+    files = [verify] if isinstance(verify, str) else []
+    files += [cert] if isinstance(cert, str) else list(cert or ())
+    return _shared_ssl_context(verify, cert, tuple(_signature(f) for f in files))
+
+
+def _signature(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None  # loading it reports the error
+    return (status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_ssl_context(
+    verify: bool | str,
+    cert: str | tuple[str, str] | None,
+    signatures: tuple[tuple[int, int] | None, ...],
+) -> ssl.SSLContext | bool:
     if verify is False:
         if cert is None:
             return False
@@ -192,10 +217,8 @@ def _ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.
             cafile=verify if not os.path.isdir(verify) else None,
             capath=verify if os.path.isdir(verify) else None,
         )
-    elif cert is None:
-        return True
     else:
-        context = httpx.create_ssl_context()
+        context = httpx.create_ssl_context()  # certifi's bundle, as httpx would load per pool
     if cert is not None:
         certfile, keyfile = (cert, None) if isinstance(cert, str) else cert
         context.load_cert_chain(certfile, keyfile)
