@@ -28,6 +28,7 @@ __all__ = [
     "cognito_user_client_kwargs",
     "jwt_kwargs",
     "not_set",
+    "refuse_key_options_beside",
     "remote_permission_kwargs",
     "with_overrides",
 ]
@@ -174,7 +175,9 @@ def cognito_user_client_kwargs(
 ) -> dict[str, Any]:
     """Keyword arguments of ``CognitoUserClient``: the pool (``MIDIL_AUTH__COGNITO_USER_POOL_ID``),
     its region, the app client (the first of ``MIDIL_AUTH__CLIENT_IDS``) and its secret
-    (``MIDIL_AUTH__COGNITO_CLIENT_SECRET``), an emulator (``MIDIL_AUTH__COGNITO_ENDPOINT_URL``).
+    (``MIDIL_AUTH__COGNITO_CLIENT_SECRET``), an emulator (``MIDIL_AUTH__COGNITO_ENDPOINT_URL``), and
+    for the authorizer it makes unless ``overrides`` bring one, ``MIDIL_AUTH__JWKS_URL`` and
+    ``MIDIL_AUTH__LEEWAY``.
 
     ``overrides`` (constructor arguments) win, and stand in for a missing setting; a setting that
     is missing and not overridden raises ``ConfigError`` naming its variable.
@@ -203,7 +206,25 @@ def cognito_user_client_kwargs(
         kwargs["region"] = auth.region
     if auth.cognito_endpoint_url:
         kwargs["endpoint_url"] = auth.cognito_endpoint_url
+    if "authorizer" not in given:
+        # For the authorizer the client makes; one passed in is the caller's, configured already.
+        if auth.jwks_url:
+            kwargs["jwks_url"] = auth.jwks_url
+        if auth.leeway:
+            kwargs["leeway"] = auth.leeway
     return {**kwargs, **given}
+
+
+def refuse_key_options_beside(*, jwks_url: str | None, leeway: float) -> None:
+    """``ConfigError`` when ``CognitoUserClient`` is given an ``authorizer`` and also options of
+    the authorizer it would otherwise make: they would be silently ignored."""
+    for name, value in (("jwks_url", jwks_url), ("leeway", leeway)):
+        if value:
+            raise ConfigError(
+                f"CognitoUserClient: {name}= configures the authorizer the client makes, and an "
+                f"authorizer was passed: configure {name} on that authorizer instead",
+                variable=name,
+            )
 
 
 def remote_permission_kwargs(

@@ -33,7 +33,7 @@ from midil_common.auth.cognito_flows import (
     parse_registration,
     parse_user,
 )
-from midil_common.auth.settings import cognito_user_client_kwargs
+from midil_common.auth.settings import cognito_user_client_kwargs, refuse_key_options_beside
 from midil_common.auth.users import (
     DEFAULT_REFRESH_SKEW,
     CodeDelivery,
@@ -84,6 +84,10 @@ class CognitoUserClient:
             (where moto and LocalStack serve them). An emulator whose tokens carry another ``iss``
             than ``https://cognito-idp.{region}.amazonaws.com/{pool}`` needs a ``JWTAuthorizer``
             for that issuer here.
+        jwks_url: where the default authorizer fetches the pool's keys, when neither AWS nor
+            ``endpoint_url`` serves them (``ConfigError`` beside ``authorizer``).
+        leeway: clock skew the default authorizer allows for ``exp``/``nbf``/``iat``, in seconds
+            (``ConfigError`` beside ``authorizer``).
         refresh_skew: a session refreshes its access token this many seconds before it expires.
         revoke_on_logout: also revoke the refresh token (``RevokeToken``) on logout; a pool or
             emulator without token revocation is tolerated.
@@ -100,6 +104,8 @@ class CognitoUserClient:
         region: str | None = None,
         endpoint_url: str | None = None,
         authorizer: Authorizer | None = None,
+        jwks_url: str | None = None,
+        leeway: float = 0.0,
         refresh_skew: float = DEFAULT_REFRESH_SKEW,
         revoke_on_logout: bool = True,
         retry: AWSRetryPolicy = AWS_RETRY_POLICY,
@@ -119,8 +125,11 @@ class CognitoUserClient:
                 user_pool_id,
                 self._app.region,
                 client_ids=[client_id],
-                jwks_url=emulator_jwks_url(endpoint_url, user_pool_id),
+                jwks_url=jwks_url or emulator_jwks_url(endpoint_url, user_pool_id),
+                leeway=leeway,
             )
+        else:
+            refuse_key_options_beside(jwks_url=jwks_url, leeway=leeway)
         self._authorizer: Authorizer = authorizer
         self.refresh_skew = refresh_skew
         self.revoke_on_logout = revoke_on_logout
@@ -132,7 +141,8 @@ class CognitoUserClient:
     ) -> CognitoUserClient:
         """A client configured by the ``auth`` section (read from the environment when None):
         ``MIDIL_AUTH__COGNITO_USER_POOL_ID``, ``__REGION``, the first of ``__CLIENT_IDS``,
-        ``__COGNITO_CLIENT_SECRET`` and ``__COGNITO_ENDPOINT_URL``. Keyword ``overrides``
+        ``__COGNITO_CLIENT_SECRET``, ``__COGNITO_ENDPOINT_URL``, and for the authorizer it makes
+        ``__JWKS_URL`` and ``__LEEWAY``. Keyword ``overrides``
         (``client_id=``, ``authorizer=``, ``retry=``, ...) win and stand in for missing settings;
         a required setting missing raises ``ConfigError`` naming its variable."""
         return cls(**cognito_user_client_kwargs(settings, overrides))

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from midil_common.errors import ConfigError, TokenRequestError
+from midil_common.errors import ConfigError, JWKSFetchError, TokenRequestError
 from midil_common.testing import LocalIssuer
 from midil_common.testing.aws import MotoServer
 
@@ -175,6 +175,47 @@ def test_cognito_user_client_from_settings_sends_the_app_client_secret(
     session = shell.run(client.login(email, PASSWORD))
     assert session.is_authenticated()
     shell.run(session.logout())
+
+
+def test_cognito_user_client_from_settings_verifies_with_the_key_settings(
+    shell: Any, pool: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``MIDIL_AUTH__JWKS_URL`` and ``__LEEWAY`` reach the authorizer the client makes: keys from a
+    URL where none are served fail the login, as they must, rather than being ignored."""
+    monkeypatch.setenv("MIDIL_AUTH__COGNITO_USER_POOL_ID", pool["pool_id"])
+    monkeypatch.setenv("MIDIL_AUTH__CLIENT_IDS", pool["public"])
+    monkeypatch.setenv("MIDIL_AUTH__COGNITO_ENDPOINT_URL", pool["endpoint_url"])
+    monkeypatch.setenv("MIDIL_AUTH__LEEWAY", "7")
+    good = shell.mod.CognitoUserClient.from_settings()
+    shell._made.append(good)
+    assert good.authorizer.verifier.policy.leeway == 7.0
+    email = _register_and_confirm(good, shell, pool)
+
+    nowhere = "http://127.0.0.1:9/jwks.json"  # the discard port: nothing listens there
+    monkeypatch.setenv("MIDIL_AUTH__JWKS_URL", nowhere)
+    client = shell.mod.CognitoUserClient.from_settings()
+    shell._made.append(client)
+    assert client.authorizer.verifier.jwks_url == nowhere
+    with pytest.raises(JWKSFetchError):
+        shell.run(client.login(email, PASSWORD))
+
+    # An authorizer passed in is the caller's: the key settings are not laid over it.
+    client = shell.mod.CognitoUserClient.from_settings(authorizer=good.authorizer)
+    shell._made.append(client)
+    session = shell.run(client.login(email, PASSWORD))
+    assert session.is_authenticated()
+    shell.run(session.logout())
+
+
+def test_cognito_user_client_refuses_key_options_beside_an_authorizer(shell: Any) -> None:
+    authorizer = shell.mod.CognitoJWTAuthorizer("us-east-1_abc", client_ids=["app"])
+    shell._made.append(authorizer)
+    with pytest.raises(ConfigError, match="jwks_url"):
+        shell.mod.CognitoUserClient(
+            "us-east-1_abc", "app", authorizer=authorizer, jwks_url="https://keys.example/jwks"
+        )
+    with pytest.raises(ConfigError, match="leeway"):
+        shell.mod.CognitoUserClient("us-east-1_abc", "app", authorizer=authorizer, leeway=5)
 
 
 # ------------------------------------------------------------------------ RemotePermissionChecker
