@@ -1,7 +1,7 @@
 """The one place where ``midil_sync`` turns a core :class:`Request` into bytes on the wire (requests).
 
-It sends exactly what it is given: no retries (urllib3's are off), no redirects unless the request
-asks, no cookie jar, a body read no further than ``max_body_size``, and every library failure
+It sends exactly what it is given: no retries (urllib3's are off), no redirects (the core follows
+them), no cookie jar, a body read no further than ``max_body_size``, and every library failure
 reported as a kind of :func:`midil_common.http.transport_rules.failure`.
 
 Timeouts: ``connect``, ``read`` and ``write`` are honoured (the write timeout is set on the socket
@@ -156,6 +156,16 @@ class _Adapter(requests.adapters.HTTPAdapter):
         return manager
 
 
+class _Session(requests.Session):
+    """requests' session without its redirect machinery: the core follows redirects."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        # With allow_redirects=False requests still builds Response.next, and reads the redirect's
+        # whole body to do so, even with stream=True: a server could make us hold any amount of
+        # memory, past the body cap. No target, nothing read.
+        return None
+
+
 class Transport:
     """Sends core requests over one pooled ``requests.Session``."""
 
@@ -167,7 +177,7 @@ class Transport:
         proxy: str | None = None,
         pool_maxsize: int = 32,
     ) -> None:
-        self._session = requests.Session()
+        self._session = _Session()
         adapter = _Adapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
@@ -253,7 +263,7 @@ class Transport:
                 headers=dict(request.headers.items_raw()),
                 data=body if body is not None else request.content,
                 timeout=(timeout.connect, timeout.read),
-                allow_redirects=request.follow_redirects,
+                allow_redirects=False,  # the core follows redirects, as in the async shell
                 stream=True,
                 verify=self._verify,
                 cert=self._cert,

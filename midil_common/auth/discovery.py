@@ -121,14 +121,14 @@ def fetch_request(
     timeout: Timeout = DEFAULT_FETCH_TIMEOUT,
     max_size: int = DEFAULT_MAX_JWKS_SIZE,
 ) -> Request:
-    """The GET request for a discovery document or key set."""
+    """The GET request for a discovery document or key set (transports never follow redirects,
+    so neither is taken from anywhere but ``url``)."""
     return Request(
         method="GET",
         url=url,
         headers=Headers({"Accept": "application/json", "User-Agent": _USER_AGENT}),
         timeout=timeout,
         max_body_size=max_size,
-        follow_redirects=False,
     )
 
 

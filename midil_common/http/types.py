@@ -124,7 +124,6 @@ class Request:
     content: bytes | None = None
     timeout: Timeout = field(default_factory=Timeout)
     max_body_size: int | None = None
-    follow_redirects: bool = False
     deadline: float | None = None
     """A ``time.monotonic()`` instant by which the transport must have the response head
     (``open``) or the whole response (``send``); past it the transport raises ``TimeoutError``

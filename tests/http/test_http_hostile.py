@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import gc
 import json
+import socket
+import threading
 import time
 import traceback
 import warnings
@@ -19,6 +21,7 @@ from midil_common.errors import (
     ConfigError,
     InvalidResponseError,
     InvalidURLError,
+    ResponseTooLargeError,
     TimeoutError,
     TokenRequestError,
     TooManyRedirectsError,
@@ -345,6 +348,58 @@ async def test_an_unusable_location_is_a_transport_error(
     except (TransportError, TooManyRedirectsError):
         return  # "\\evil/" is a same-host path to RFC 3986: followed until the redirect limit
     assert response.status_code in (200, 302)
+
+
+class EndlessRedirect:
+    """A raw server: ``/`` answers 302 to ``/next`` with a chunked body that goes on for as long as
+    the client reads it (up to ``limit`` bytes); ``/next`` answers 200. Counts the bytes it sent."""
+
+    def __init__(self, limit: int = 256 * 2**20) -> None:
+        self.limit = limit
+        self.sent = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with conn:
+                head = conn.recv(65536)
+                try:
+                    if head.startswith(b"GET /next "):
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        continue
+                    conn.sendall(
+                        b"HTTP/1.1 302 Found\r\nLocation: /next\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\n"
+                    )
+                    chunk = b"%x\r\n%s\r\n" % (2**20, b"x" * 2**20)
+                    while self.sent < self.limit:
+                        conn.sendall(chunk)
+                        self.sent += len(chunk)
+                except OSError:
+                    continue
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+async def test_a_redirect_body_is_read_no_further_than_the_cap(make: Any) -> None:
+    # requests reads a redirect's whole body to compute Response.next, even with stream=True and
+    # allow_redirects=False: a server could make the client hold any amount of memory.
+    hostile = EndlessRedirect()
+    try:
+        client = make("HttpClient", retry=FAST, max_response_size=10_000)
+        with pytest.raises(ResponseTooLargeError):
+            await client.get(f"http://127.0.0.1:{hostile.port}/")
+        assert hostile.sent < 16 * 2**20
+    finally:
+        hostile.close()
 
 
 async def test_a_javascript_location_is_returned_unfollowed(make: Any, server: Any) -> None:
