@@ -4,8 +4,9 @@ Encoding (:meth:`SQSCodec.encode`): the body is the event's CloudEvents JSON (st
 correlation id included); two String message attributes, ``ce-type`` and ``traceparent`` (when
 set), let consumers route and trace without parsing the body and leave 8 of SQS's 10 attributes to
 the user; an X-Ray header given as ``trace_header`` travels as the ``AWSTraceHeader`` system
-attribute. FIFO queues get ``MessageGroupId`` and ``MessageDeduplicationId`` (default: the event id,
-so a retried send is deduplicated by SQS).
+attribute. FIFO queues get ``MessageGroupId`` and ``MessageDeduplicationId`` (default: a digest of
+the event's source and id, its CloudEvents identity, so a retried send is deduplicated by SQS and
+two events sharing an id from different sources are both delivered).
 
 Decoding (:meth:`SQSCodec.decode` for ``receive_message`` messages, :meth:`SQSCodec.decode_record`
 for Lambda event records) never raises; it returns a :class:`ReceivedMessage` holding the event or
@@ -101,11 +102,15 @@ def is_fifo_queue(queue_url: str) -> bool:
 
 
 def deduplication_id_for(event: Event) -> str:
-    """The FIFO deduplication id of ``event``: its id when SQS accepts it as one, else the
-    SHA-256 hex digest of the id (the same event always gets the same deduplication id)."""
-    if _SQS_ID.fullmatch(event.id) is not None:
-        return event.id
-    return hashlib.sha256(event.id.encode("utf-8", "surrogatepass")).hexdigest()
+    """The FIFO deduplication id of ``event``: the SHA-256 hex digest of its source and id.
+
+    CloudEvents identify an event by source and id together: the id alone would let SQS drop a
+    distinct event of another source that happens to share it, in silence (the send succeeds).
+    The same event, sent again by a retry, always gets the same deduplication id. The newline
+    separating the two cannot occur in a source (a URI-reference) and keeps ("a", "b\\nc") and
+    ("a\\nb", "c") apart."""
+    identity = f"{event.source}\n{event.id}"
+    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _check_sqs_id(name: str, value: Any) -> str:

@@ -65,7 +65,8 @@ class SQSPublisher:
         message_group_id: FIFO queues: the group of every message, or a function of the event
             (required for a FIFO queue).
         deduplication_id: FIFO queues: the deduplication id, or a function of the event (default:
-            the event id, so an event sent twice is deduplicated by SQS).
+            a digest of the event's source and id, so an event sent twice is deduplicated by SQS
+            and events of different sources sharing an id are not).
         codec: the ``SQSCodec`` writing the messages.
         retry: how entries that failed retryably are sent again (``EntryRetryPolicy``).
 

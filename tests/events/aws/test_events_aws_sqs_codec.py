@@ -152,7 +152,7 @@ def test_fifo_entries_carry_a_group_and_a_stable_deduplication_id() -> None:
     event = Event(type="t", source="s", id="order-42")
     entry = CODEC.encode(event, message_group_id="customer-1")
     assert entry["MessageGroupId"] == "customer-1"
-    assert entry["MessageDeduplicationId"] == "order-42"
+    assert entry["MessageDeduplicationId"] == deduplication_id_for(event)
     by_function = CODEC.encode(event, message_group_id=lambda e: e.id[:5], deduplication_id="d-1")
     assert by_function["MessageGroupId"] == "order"
     assert by_function["MessageDeduplicationId"] == "d-1"

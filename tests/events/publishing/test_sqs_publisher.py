@@ -12,6 +12,7 @@ import pytest
 from midil_common.errors import ConfigError, InvalidEventError, PublishError
 from midil_common.events import Event, SQSCodec, event_context
 from midil_common.events.publishing import xray_trace_header
+from midil_common.events.sqs_codec import deduplication_id_for
 from midil_common.settings import load_settings
 from midil_common.testing.aws import MotoServer
 
@@ -97,7 +98,7 @@ def test_fifo_queue_takes_group_and_deduplication_ids(
     publisher = _publisher(shell, aws, queue, message_group_id=lambda e: f"g{e.data['n'] % 2}")
     events = _events(6)
     assert shell.run(publisher.publish_batch(events)).ok
-    # The same events again: deduplicated by SQS (their ids are the deduplication ids).
+    # The same events again: deduplicated by SQS (source and id make the deduplication ids).
     assert shell.run(publisher.publish_batch(events)).ok
     got = drain(sqs, queue, 6, rounds=4)
     assert len(got) == 6
@@ -105,7 +106,7 @@ def test_fifo_queue_takes_group_and_deduplication_ids(
     for message in got:
         attrs = message["Attributes"]
         event = CODEC.decode(message).event
-        assert attrs["MessageDeduplicationId"] == event.id
+        assert attrs["MessageDeduplicationId"] == deduplication_id_for(event)
         by_group.setdefault(attrs["MessageGroupId"], []).append(event.data["n"])
     assert by_group == {"g0": [0, 2, 4], "g1": [1, 3, 5]}
 
