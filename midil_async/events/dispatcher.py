@@ -51,7 +51,7 @@ from midil_common.events.dispatch import (
     set_current,
 )
 from midil_common.events.envelope import Event
-from midil_common.events.router import EventRouter, Handler, validate_pattern
+from midil_common.events.router import EventRouter, Handler, PlanCache, validate_pattern
 
 __all__ = ["DrainResult", "EventDispatcher"]
 
@@ -60,7 +60,6 @@ H = TypeVar("H", bound=Callable[..., Any])
 _Step = tuple[Handler, Callable[[Event], Awaitable[Any]]]
 _Item = tuple[Event, EventContext, tuple[_Step, ...]]
 
-_PLAN_CACHE_MAX = 1024
 # The run whose worker is handling an event here: a handler may still publish follow-up events
 # while its dispatcher drains (stop() waits for them), though nobody else may.
 _HANDLING: contextvars.ContextVar[_Run | None] = contextvars.ContextVar(
@@ -152,7 +151,7 @@ class EventDispatcher:
         self._on_error = on_error
         self._slots: LoopBound[_Slot] = LoopBound(_Slot)
         self._lock = StateLock()
-        self._plans: dict[str, tuple[tuple[Handler, ...], tuple[_Step, ...]]] = {}
+        self._plans: PlanCache[tuple[_Step, ...]] = PlanCache()
         self._contexts = HandlingContexts()
 
     # ---------------------------------------------------------------------------- handlers
@@ -185,13 +184,10 @@ class EventDispatcher:
         """The handlers of ``event_type``, each with the way this shell calls it (cached until the
         router changes)."""
         handlers = self._router.handlers_for(event_type)
-        plan = self._plans.get(event_type)
-        if plan is not None and plan[0] is handlers:
-            return plan[1]
-        steps = tuple((handler, runner(handler)) for handler in handlers)
-        if len(self._plans) >= _PLAN_CACHE_MAX:
-            self._plans.clear()
-        self._plans[event_type] = (handlers, steps)
+        steps = self._plans.get(event_type, handlers)
+        if steps is None:
+            steps = tuple((handler, runner(handler)) for handler in handlers)
+            self._plans.put(event_type, handlers, steps)
         return steps
 
     # --------------------------------------------------------------------------- lifecycle

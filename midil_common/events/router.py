@@ -17,19 +17,27 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from midil_common.errors import ConfigError
 
 if TYPE_CHECKING:
     from midil_common.events.envelope import Event
 
-__all__ = ["EventRouter", "Handler", "is_async_handler", "match_pattern", "validate_pattern"]
+__all__ = [
+    "EventRouter",
+    "Handler",
+    "PlanCache",
+    "is_async_handler",
+    "match_pattern",
+    "validate_pattern",
+]
 
 Handler = Callable[["Event"], Any]
 """A handler: a function (or coroutine function) taking an ``Event``."""
 
 H = TypeVar("H", bound=Callable[..., Any])
+P = TypeVar("P")
 
 _CACHE_MAX = 1024
 # A type longer than this is still routed, just not remembered: a hostile message cannot fill the
@@ -206,3 +214,36 @@ def is_async_handler(handler: Callable[..., Any]) -> bool:
         return False
     call = getattr(handler, "__call__", None)  # noqa: B004 - the method itself is inspected
     return call is not None and inspect.iscoroutinefunction(call)
+
+
+class PlanCache(Generic[P]):
+    """What a shell derives per event type from the router's handlers (how it calls each one),
+    kept while the router answers that type with the very same handlers.
+
+    It keeps what the router's own cache keeps and no more: at most 1024 types, none longer than
+    256 characters. A type comes from the message, so a hostile one could otherwise pin megabytes
+    of type names; a long type is planned again on each event, as the router routes it again.
+    """
+
+    __slots__ = ("_plans",)
+
+    def __init__(self) -> None:
+        self._plans: dict[str, tuple[tuple[Handler, ...], P]] = {}
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+    def get(self, event_type: str, handlers: tuple[Handler, ...]) -> P | None:
+        """The plan made for ``handlers`` of ``event_type``, or None (not made, or the router has
+        changed since)."""
+        plan = self._plans.get(event_type)
+        return plan[1] if plan is not None and plan[0] is handlers else None
+
+    def put(self, event_type: str, handlers: tuple[Handler, ...], plan: P) -> P:
+        """Remember ``plan`` for ``handlers`` of ``event_type`` (if the type is short enough);
+        returns ``plan``."""
+        if len(event_type) <= _CACHE_MAX_TYPE_LENGTH:
+            if len(self._plans) >= _CACHE_MAX:
+                self._plans.clear()
+            self._plans[event_type] = (handlers, plan)
+        return plan

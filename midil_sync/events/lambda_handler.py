@@ -44,7 +44,7 @@ from midil_common.events.dispatch import report_handler_failure, reset_current, 
 from midil_common.events.lambda_sqs import batch_item_failures, parse_sqs_event
 from midil_common.events.publishing import handling_context
 from midil_common.events.receiving import message_lanes
-from midil_common.events.router import EventRouter, Handler
+from midil_common.events.router import EventRouter, Handler, PlanCache
 from midil_common.events.sqs_codec import ReceivedMessage, SQSCodec
 from midil_sync._primitives import gather
 from midil_sync.events._handler_calls import handler_call
@@ -74,17 +74,14 @@ class _Batches:
     def __init__(self, router: EventRouter, codec: SQSCodec | None) -> None:
         self._router = router
         self._codec = codec
-        self._plans: dict[str, tuple[tuple[Handler, ...], tuple[_Step, ...]]] = {}
+        self._plans: PlanCache[tuple[_Step, ...]] = PlanCache()
 
     def _steps(self, event_type: str) -> tuple[_Step, ...]:
         handlers = self._router.handlers_for(event_type)
-        plan = self._plans.get(event_type)
-        if plan is not None and plan[0] is handlers:
-            return plan[1]
-        steps = tuple((handler, handler_call(handler)) for handler in handlers)
-        if len(self._plans) >= 1024:
-            self._plans.clear()
-        self._plans[event_type] = (handlers, steps)
+        steps = self._plans.get(event_type, handlers)
+        if steps is None:
+            steps = tuple((handler, handler_call(handler)) for handler in handlers)
+            self._plans.put(event_type, handlers, steps)
         return steps
 
     def handle(self, payload: Any) -> BatchResponse:

@@ -83,7 +83,7 @@ from midil_common.events.receiving import (
     release_after_failure,
 )
 from midil_common.events.redelivery import DeadLetter, RedeliveryPolicy
-from midil_common.events.router import EventRouter, Handler, validate_pattern
+from midil_common.events.router import EventRouter, Handler, PlanCache, validate_pattern
 from midil_common.events.sqs_codec import ReceivedMessage, SQSCodec
 from midil_sync._aws import AWSClient, failure
 from midil_sync._primitives import (
@@ -113,7 +113,6 @@ SERVICE = "sqs"
 _ONE_ATTEMPT = AWSRetryPolicy(max_attempts=1)
 _DELETE = "delete"
 _VISIBILITY = "visibility"
-_PLAN_CACHE_MAX = 1024
 # How long a stop still waits for the receive in progress: one that is handing over messages ends
 # within it (they are then released at once); a long poll on an empty queue is given up.
 _RECEIVE_GRACE = 1.0
@@ -317,7 +316,7 @@ class SQSConsumer:
         self._visibility_lock = Lock()
         self._counters = ConsumerCounters()
         self._current: _Run | None = None
-        self._plans: dict[str, tuple[tuple[Handler, ...], tuple[_Step, ...]]] = {}
+        self._plans: PlanCache[tuple[_Step, ...]] = PlanCache()
         self._entry_retry = EntryRetryPolicy()
         self._rng = random.Random()
 
@@ -371,13 +370,10 @@ class SQSConsumer:
 
     def _steps(self, event_type: str) -> tuple[_Step, ...]:
         handlers = self._router.handlers_for(event_type)
-        plan = self._plans.get(event_type)
-        if plan is not None and plan[0] is handlers:
-            return plan[1]
-        steps = tuple((handler, runner(handler)) for handler in handlers)
-        if len(self._plans) >= _PLAN_CACHE_MAX:
-            self._plans.clear()
-        self._plans[event_type] = (handlers, steps)
+        steps = self._plans.get(event_type, handlers)
+        if steps is None:
+            steps = tuple((handler, runner(handler)) for handler in handlers)
+            self._plans.put(event_type, handlers, steps)
         return steps
 
     # --------------------------------------------------------------------------- lifecycle
