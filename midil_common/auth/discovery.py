@@ -98,21 +98,45 @@ def check_fetch_url(url: str, what: str = "JWKS URL") -> str:
 
 def check_issuer_url(issuer: str) -> str:
     """``issuer`` if its discovery document can be fetched, else a ``ConfigError`` naming the
-    ``issuer`` argument, its value and the fix (without ``jwks_url``, keys are found through
-    ``{issuer}/.well-known/openid-configuration``, so the issuer must be an https URL)."""
+    ``issuer`` argument, its scheme and host (never its user info, path or query) and the fix
+    (without ``jwks_url``, keys are found through ``{issuer}/.well-known/openid-configuration``,
+    so the issuer must be an https URL)."""
     try:
         check_fetch_url(discovery_url(issuer), "issuer")
     except ConfigError as exc:
-        shown = repr(issuer[:80])
-        host_part = issuer.split("://", 1)[-1].strip("/") or "issuer.example"
-        example = f"https://{host_part}"
-        raise ConfigError(
-            f"issuer {shown} cannot be used to find the keys ({exc}); give the issuer exactly as "
-            f"its tokens' iss claim has it, an https URL such as {example[:80]!r}, or pass "
-            "jwks_url=",
-            variable="issuer",
-        ) from None
-    return issuer
+        problem = str(exc)
+    else:
+        return issuer
+    # The URL is shown as its scheme and host alone, and the example is built from the host: the
+    # user info, path or query may hold a password. Raised outside the except block, so no chain
+    # keeps the URL either.
+    if "://" in issuer:
+        host = url_host(issuer)
+        host = host if _PLAIN_HOST.fullmatch(host) else ""
+        scheme = issuer.partition("://")[0]
+        scheme = scheme if _SCHEME.fullmatch(scheme) else "..."
+        shown = f"{scheme}://{host or '...'}"
+    else:
+        # No scheme: a bare host or path (a typo) is shown as it is, as it can hold neither user
+        # info nor a query; anything else is not.
+        host = issuer.strip("/").partition("/")[0]
+        host = host if _PLAIN_HOST.fullmatch(host) else ""
+        shown = issuer if _PLAIN_TEXT.fullmatch(issuer) else "(not shown)"
+    raise ConfigError(
+        f"issuer {shown!r} cannot be used to find the keys ({problem}); give the issuer exactly "
+        f"as its tokens' iss claim has it, an https URL such as "
+        f"'https://{host or 'issuer.example'}', or pass jwks_url=",
+        variable="issuer",
+    )
+
+
+# What the message may show and the example may be built from: a host name or IP literal with an
+# optional port, a scheme-less value without ':', '@', '?', '#', '%' or '=', and a URL scheme.
+_PLAIN_HOST = re.compile(
+    r"[A-Za-z0-9.\-]{1,80}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?"
+)
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9._~/\-]{1,80}")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,15}")
 
 
 def fetch_request(
