@@ -25,7 +25,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from midil_common.errors import ConfigError
 
@@ -54,8 +54,10 @@ def _split_list(value: Any) -> Any:
 
             try:
                 return json.loads(text)
-            except ValueError as exc:
-                raise ValueError("not a valid JSON array") from exc
+            except (ValueError, RecursionError):
+                # RecursionError: a value nested deeper than the interpreter's stack, which must
+                # fail as the bad value it is. No chain: a JSONDecodeError keeps the whole value.
+                raise ValueError("not a valid JSON array") from None
         return [part.strip() for part in text.split(",") if part.strip()]
     return value
 
@@ -65,10 +67,22 @@ StrList = Annotated[tuple[str, ...], NoDecode]
 
 def _http_url(value: str | None) -> str | None:
     """An absolute http(s) URL with a host, without user info, query or fragment."""
+    return _checked_url(value, query=False)
+
+
+def _http_url_with_query(value: str | None) -> str | None:
+    """An absolute http(s) URL with a host, without user info or fragment; a query is allowed
+    (RFC 6749 section 3.2 lets an endpoint's URL have one), and ``midil settings check`` masks its
+    values."""
+    return _checked_url(value, query=True)
+
+
+def _checked_url(value: str | None, *, query: bool) -> str | None:
     if value is None:
         return None
     from urllib.parse import urlsplit
 
+    # The messages never quote the value: user info or a query may hold a password.
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -78,16 +92,29 @@ def _http_url(value: str | None) -> str | None:
         parts.scheme not in ("http", "https")
         or not parts.hostname
         or "@" in parts.netloc
-        or parts.query
+        or (parts.query and not query)
         or parts.fragment
         or any(c.isspace() or not c.isprintable() for c in value)
     ):
+        if query:
+            raise ValueError("must be an http(s) URL with a host, no user info or fragment")
         raise ValueError("must be an http(s) URL with a host, no user info, query or fragment")
     return value
 
 
+def _cognito_domain(value: str | None) -> str | None:
+    """A host name, or an http(s) URL checked as the other URL settings are."""
+    if value is None or "://" in value:
+        return _http_url(value)
+    if "@" in value or any(c.isspace() or not c.isprintable() for c in value.strip()):
+        raise ValueError("must be a host name or an http(s) URL, without user info")
+    return value
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: an infinite timeout or delay is never meant, and `midil settings check
+    # -o json` could not print it as JSON.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class AuthSettings(_Section):
@@ -170,7 +197,8 @@ class AuthSettings(_Section):
         description="The policy decision service `RemotePermissionChecker.from_settings` asks (`POST`, the token as a bearer credential, `{resource, action}` as JSON); its requests take the `http` section's settings.",
     )
 
-    _urls = field_validator("cognito_endpoint_url", "permissions_url")(_http_url)
+    _urls = field_validator("issuer", "cognito_endpoint_url", "permissions_url")(_http_url)
+    _urls_with_query = field_validator("jwks_url")(_http_url_with_query)
     _lists = field_validator(
         "audience", "algorithms", "client_ids", "required_groups", mode="before"
     )(_split_list)
@@ -267,6 +295,8 @@ class ServiceAuthSettings(_Section):
         description="Seconds before expiry to refresh a token (None: `min(60 s, 10%)` of its lifetime).",
     )
 
+    _urls_with_query = field_validator("token_url")(_http_url_with_query)
+    _domain = field_validator("cognito_domain")(_cognito_domain)
     _lists = field_validator("scope", mode="before")(_split_list)
 
 
@@ -441,17 +471,57 @@ def load_settings(**overrides: Any) -> MidilSettings:
     try:
         return MidilSettings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [str(part) for part in first["loc"]]
-        variable = ENV_PREFIX + ENV_NESTED_DELIMITER.join(part.upper() for part in loc)
-        # The value itself is left out: it may be a secret.
-        message = f"{variable}: {first['msg']}"
-        if first["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(variable, known_variables(), n=1, cutoff=0.6)
-            message = f"{variable} matches no midil-kit setting" + (
-                f"; did you mean {close[0]}?" if close else ""
-            )
-        raise ConfigError(message, variable=variable) from None
+        failure = _validation_failure(exc)
+    except SettingsError as exc:
+        # A section variable (MIDIL_SERVICE_AUTH='{...}') that is not JSON.
+        failure = _json_failure(_SETTINGS_FIELD.search(str(exc)))
+    except (ValueError, RecursionError):
+        # RecursionError: a section variable nested deeper than the interpreter's stack.
+        failure = _json_failure(None)
+    # Raised outside the except blocks, so that it has no __context__ either: pydantic's
+    # ValidationError and json's JSONDecodeError (its .doc) keep the raw value, a secret perhaps.
+    raise failure
+
+
+_SETTINGS_FIELD = re.compile(r'field "(\w+)"')
+
+
+def _validation_failure(exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    variable = ENV_PREFIX + ENV_NESTED_DELIMITER.join(part.upper() for part in loc)
+    # The value itself is left out: it may be a secret.
+    message = f"{variable}: {first['msg']}"
+    if first["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(variable, known_variables(), n=1, cutoff=0.6)
+        message = f"{variable} matches no midil-kit setting" + (
+            f"; did you mean {close[0]}?" if close else ""
+        )
+    return ConfigError(message, variable=variable)
+
+
+def _json_failure(field: re.Match[str] | None) -> ConfigError:
+    """The error of a section variable that is not valid JSON, named by pydantic-settings'
+    message (``field``) or else found by decoding each section variable again."""
+    variable = _undecodable_section(os.environ)
+    if variable is None:
+        variable = ENV_PREFIX + (field.group(1).upper() if field else "...")
+    return ConfigError(
+        f"{variable}: not a valid JSON object (or nested too deeply)", variable=variable
+    )
+
+
+def _undecodable_section(environ: Mapping[str, str]) -> str | None:
+    import json
+
+    sections = {f"{ENV_PREFIX}{section}".upper() for section in MidilSettings.model_fields}
+    for name, value in sorted(environ.items()):
+        if name.upper() in sections:
+            try:
+                json.loads(value)
+            except (ValueError, RecursionError):
+                return name
+    return None
 
 
 _warned: set[str] = set()
