@@ -786,6 +786,16 @@ class SQSConsumer:
                         self._change_visibility(run, changes)
             except Exception as exc:  # never lose the acknowledger
                 logger.error("SQS consumer acknowledgement failed", exc_info=exc)
+            self._forget(run, [message for _, message, _ in items])
+
+    def _forget(self, run: _Run, settled: list[ReceivedMessage]) -> None:
+        """Drop the receipt handles of messages settled (deleted or not, released): ``handles``
+        then holds only messages in flight, however many are released over a run. A handle a
+        newer receive of the message stored stays: that copy is still in flight."""
+        with self._lock:
+            for message in settled:
+                if run.handles.get(message.message_id) == message.receipt_handle:
+                    del run.handles[message.message_id]
 
     def _latest(self, run: _Run, message: ReceivedMessage) -> ReceivedMessage:
         handle = run.handles.get(message.message_id)

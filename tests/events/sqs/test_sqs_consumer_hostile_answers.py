@@ -10,7 +10,7 @@ from typing import Any
 
 from midil_common.events import Event
 
-from .conftest import Shell, StandIn, message
+from .conftest import Shell, StandIn, eventually, message
 
 
 def _messages(total: int, make: Callable[[int], dict[str, Any]]) -> Callable[[Any], Any]:
@@ -41,3 +41,42 @@ def test_long_event_types_are_handled_and_not_kept_in_the_plan_cache(
     stats = shell.run_until_empty(consumer)
     assert stats.handled == stats.deleted == 20
     assert len(consumer._plans) == 0
+
+
+def _entries_of(stand_in: StandIn, operation: str) -> int:
+    return sum(len(body.get("Entries", [])) for body in stand_in.calls_of(operation))
+
+
+def test_messages_settled_without_a_delete_leave_no_receipt_handle_behind(
+    shell: Shell, stand_in: StandIn
+) -> None:
+    def mixed(n: int) -> dict[str, Any]:
+        if n % 3 == 0:  # poison: released for the dead-letter queue
+            return {**message(n), "Body": '{"broken": '}
+        return message(n, Event(type="fail.me" if n % 3 == 1 else "order.ok", source="/t"))
+
+    def fail(event: Event) -> None:
+        if event.type == "fail.me":
+            raise RuntimeError("handler failed")
+
+    stand_in.script["ReceiveMessage"] = [_messages(30, mixed)]
+    refused = {"Code": "ReceiptHandleIsInvalid", "SenderFault": True}
+    stand_in.script["DeleteMessageBatch"] = [
+        lambda body: {
+            "Successful": [],
+            "Failed": [{"Id": e["Id"], **refused} for e in body["Entries"]],
+        }
+    ]
+    consumer = shell.consumer(stand_in.queue_url, stand_in.endpoint_url, heartbeat=False)
+    consumer.on("**")(shell.handler(fail))
+    running = shell.start(consumer)
+    eventually(
+        lambda: (
+            _entries_of(stand_in, "ChangeMessageVisibilityBatch") == 20
+            and _entries_of(stand_in, "DeleteMessageBatch") == 10
+        )
+    )
+    run = consumer._current
+    eventually(lambda: not run.handles, within=1)  # every message settled: no handle kept
+    stats = running.stop(0)
+    assert stats.poison == 10 and stats.retried == 10 and stats.delete_failed == 10
