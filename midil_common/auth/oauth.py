@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from midil_common.auth.tokens import AccessToken
 from midil_common.errors import ConfigError, TokenRequestError
@@ -40,7 +40,9 @@ __all__ = [
     "check_credential",
     "cognito_token_url",
     "parse_token_response",
+    "redaction_forms",
     "refresh_leeway",
+    "server_text",
 ]
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post"]
@@ -198,18 +200,19 @@ def parse_token_response(
     """The token in a token-endpoint ``response``, or ``TokenRequestError`` with the OAuth error.
 
     ``now`` (Unix time) turns ``expires_in`` into ``expires_at``. Strings in ``redact`` (the client
-    secret) are removed from any server text copied into the error.
+    secret, the password or refresh token of the grant) are removed, in every encoding of
+    :func:`redaction_forms`, from any server text copied into the error.
     """
-    secrets = sorted((s for s in redact if s), key=len, reverse=True)
+    secrets = redaction_forms(redact)
     where = safe_url(response.url)
     try:
         doc: Any = json.loads(response.content) if response.content.strip() else None
     except (ValueError, RecursionError):
         doc = None
     if response.status_code >= 400 or not isinstance(doc, Mapping) or "error" in doc:
-        error = _text(doc.get("error"), secrets) if isinstance(doc, Mapping) else None
+        error = server_text(doc.get("error"), secrets) if isinstance(doc, Mapping) else None
         description = (
-            _text(doc.get("error_description"), secrets) if isinstance(doc, Mapping) else None
+            server_text(doc.get("error_description"), secrets) if isinstance(doc, Mapping) else None
         )
         if error is None and response.status_code < 400:
             message = f"token endpoint {where} returned an invalid response"
@@ -305,8 +308,26 @@ class AccessTokenCache:
         return None if self._token is None else self._refresh_at
 
 
-def _text(value: object, secrets: list[str]) -> str | None:
-    """Server text for a message: secrets redacted, control characters replaced, bounded."""
+def redaction_forms(values: Iterable[str]) -> list[str]:
+    """Every form in which ``values`` may come back in server text, longest first: as is,
+    form-encoded (``quote_plus``, how a form body carries them) and percent-encoded
+    (``quote(safe="")``, how a server logging the decoded field might re-encode it).
+
+    A server that echoes the request body quotes the form-encoded value, not the one the caller
+    passed; redacting only the raw value would leave ``p%40ss+w0rd`` in the error.
+    """
+    forms = {form for value in values if value for form in _encodings(value)}
+    # Longest first: a form that contains a shorter one is replaced whole.
+    return sorted(forms, key=len, reverse=True)
+
+
+def _encodings(value: str) -> tuple[str, str, str]:
+    return value, quote_plus(value), quote(value, safe="")
+
+
+def server_text(value: object, secrets: list[str]) -> str | None:
+    """Server text for a message: ``secrets`` (from :func:`redaction_forms`) redacted, control
+    characters replaced, bounded."""
     if not isinstance(value, str) or not value:
         return None
     for secret in secrets:

@@ -4,7 +4,8 @@ section 5.3), client credentials and the password grant (local development only)
 
 The shells' ``OAuthClient`` sends what :class:`OAuthApp` builds and hands the answers to the parsers
 here; token-endpoint errors become ``TokenRequestError`` with the OAuth ``error`` and
-``error_description`` (the client secret redacted from any server text).
+``error_description`` (the client secret and the credential of the request redacted from any
+server text, in every encoding it may come back in).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from urllib.parse import quote_plus
 from pydantic import BaseModel, ConfigDict, Field
 
 from midil_common.auth.discovery import DiscoveryDocument, check_issuer_url
-from midil_common.auth.oauth import CLIENT_AUTH_METHODS, AuthMethod, ClientCredentials
+from midil_common.auth.oauth import (
+    CLIENT_AUTH_METHODS,
+    AuthMethod,
+    ClientCredentials,
+    redaction_forms,
+    server_text,
+)
 from midil_common.errors import ConfigError, InvalidTokenError, TokenRequestError
 from midil_common.http.types import Response
 from midil_common.http.urls import safe_url
@@ -174,17 +181,14 @@ def _json(response: Response) -> Any:
 
 
 def oauth_error(response: Response, what: str, redact: Iterable[str] = ()) -> TokenRequestError:
-    """The ``TokenRequestError`` of a failed answer, with its OAuth ``error`` fields."""
+    """The ``TokenRequestError`` of a failed answer, with its OAuth ``error`` fields; the strings
+    of ``redact`` are removed from them in every encoding of
+    :func:`~midil_common.auth.oauth.redaction_forms`."""
     doc = _json(response)
-    secrets = sorted((s for s in redact if s), key=len, reverse=True)
+    secrets = redaction_forms(redact)
 
     def text(name: str) -> str | None:
-        value = doc.get(name) if isinstance(doc, Mapping) else None
-        if not isinstance(value, str) or not value:
-            return None
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        return "".join(c if " " <= c <= "~" else "?" for c in value[:200])
+        return server_text(doc.get(name), secrets) if isinstance(doc, Mapping) else None
 
     error, description = text("error"), text("error_description")
     message = f"the {what} at {safe_url(response.url)} answered {response.status_code}"
@@ -219,13 +223,14 @@ def parse_introspection(response: Response, redact: Iterable[str] = ()) -> Intro
     return Introspection(active=active, claims=claims)
 
 
-def parse_userinfo(response: Response) -> dict[str, Any]:
+def parse_userinfo(response: Response, redact: Iterable[str] = ()) -> dict[str, Any]:
     """The claims of a userinfo answer; ``InvalidTokenError`` when the access token is refused
-    (401/403), ``TokenRequestError`` for another failure."""
+    (401/403), ``TokenRequestError`` for another failure (``redact``, the access token, removed
+    from its server text)."""
     if response.status_code in (401, 403):
         raise InvalidTokenError("the userinfo endpoint refused the access token")
     if response.status_code != 200:
-        raise oauth_error(response, "userinfo endpoint")
+        raise oauth_error(response, "userinfo endpoint", redact)
     doc = _json(response)
     if not isinstance(doc, Mapping) or not isinstance(doc.get("sub"), str):
         raise TokenRequestError(

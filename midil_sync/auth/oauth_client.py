@@ -191,7 +191,7 @@ class OAuthClient:
             )
         except TransportError as exc:
             raise TokenRequestError(f"cannot reach the userinfo endpoint: {exc}") from exc
-        return parse_userinfo(response)
+        return parse_userinfo(response, (access_token,))
 
     def _post(self, url: str, form: dict[str, str], what: str) -> Response:
         fields, headers = self._app.authenticated(form)
