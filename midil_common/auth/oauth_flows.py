@@ -19,7 +19,7 @@ from urllib.parse import quote_plus
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from midil_common.auth.discovery import DiscoveryDocument, check_issuer_url
+from midil_common.auth.discovery import DiscoveryDocument, check_fetch_url, check_issuer_url
 from midil_common.auth.oauth import (
     CLIENT_AUTH_METHODS,
     AuthMethod,
@@ -166,10 +166,25 @@ class OAuthApp:
 
 def endpoint(document: DiscoveryDocument, name: str) -> str:
     """The URL of ``name`` (``token_endpoint``, ``revocation_endpoint``, ...) in the discovery
-    document; ``TokenRequestError`` when the issuer advertises none."""
+    document; ``TokenRequestError`` when the issuer advertises none, or one that is neither https
+    nor http to a loopback host.
+
+    Every endpoint read here receives a credential (the client secret, a grant, a token), so it
+    is held to the rule the document's ``jwks_uri`` already meets: the document itself came over
+    https, but nothing else makes its endpoints do so.
+    """
     url = getattr(document, name, None)
     if not isinstance(url, str) or not url:
         raise TokenRequestError(f"the issuer {document.issuer!r} advertises no {name}")
+    try:
+        check_fetch_url(url, name)
+    except ConfigError:
+        # from None, and the URL not shown: the issuer's text is not ours to repeat, and the
+        # caller only needs to know which field to fix.
+        raise TokenRequestError(
+            f"the issuer {document.issuer!r} advertises a {name} that is refused: credentials go "
+            "only to https (http only to a loopback host such as 127.0.0.1)"
+        ) from None
     return url
 
 

@@ -1,10 +1,12 @@
 """``OAuthClient`` on both shells against a hostile issuer on loopback: server text that echoes a
-credential in any encoding never carries it into an error."""
+credential in any encoding never carries it into an error, and the endpoints a discovery document
+names are held to the https rule of its ``jwks_uri`` before a credential is sent to them."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +15,7 @@ from urllib.parse import parse_qsl, quote, quote_plus
 
 import pytest
 
-from midil_common.errors import TokenRequestError
+from midil_common.errors import TokenRequestError, TransportError
 
 SECRET = "cl!ent s3cret/+="
 PASSWORD = "p@ss w0rd!&x/"
@@ -170,3 +172,54 @@ def test_userinfo_errors_redact_the_access_token(
     seen = chain_text(info.value)
     for secret in forms(ACCESS):
         assert secret not in seen, f"{secret!r} leaked"
+
+
+ENDPOINTS: dict[str, Callable[[Any], Any]] = {
+    "token_endpoint": lambda c: c.client_credentials(),
+    "revocation_endpoint": lambda c: c.revoke(TOKEN),
+    "introspection_endpoint": lambda c: c.introspect(TOKEN),
+    "userinfo_endpoint": lambda c: c.userinfo(ACCESS),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_plain_http_endpoint_of_another_host_gets_no_credentials(
+    shell: Any, make_issuer: Callable[..., HostileIssuer], name: str
+) -> None:
+    # 192.0.2.1 is TEST-NET-1: were a request sent, it would fail to connect (a TransportError
+    # chained under the TokenRequestError) instead of being refused before sending.
+    def document(url: str) -> dict[str, Any]:
+        return {**local_document(url), name: "http://192.0.2.1/oauth"}
+
+    issuer = make_issuer(document=document)
+    client = shell.make("OAuthClient", issuer.url, "web", SECRET, retry=None, timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(TokenRequestError) as info:
+        shell.run(ENDPOINTS[name](client))
+    assert time.monotonic() - started < 5
+    message = str(info.value)
+    assert name in message and "https" in message
+    assert not isinstance(info.value.__cause__, TransportError)
+    assert not isinstance(info.value.__context__, TransportError)
+    seen = chain_text(info.value)
+    for secret in forms(SECRET) | forms(TOKEN) | forms(ACCESS):
+        assert secret not in seen
+    # Only the discovery document was fetched, from the issuer itself.
+    assert issuer.hits == ["/.well-known/openid-configuration"]
+
+
+def test_loopback_http_endpoints_stay_usable(
+    shell: Any, make_issuer: Callable[..., HostileIssuer]
+) -> None:
+    def token(
+        method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        return 200, {"access_token": "at", "token_type": "Bearer", "expires_in": 60}
+
+    def document(url: str) -> dict[str, Any]:
+        # Another loopback spelling than the issuer's: local development keeps working.
+        return {**local_document(url), "token_endpoint": url.replace("127.0.0.1", "localhost")}
+
+    issuer = make_issuer(token, document)
+    client = shell.make("OAuthClient", issuer.url, "web", SECRET, retry=None)
+    assert shell.run(client.client_credentials()).access_token == "at"
