@@ -65,8 +65,11 @@ _register()
 
 
 def _line(text: str) -> str:
-    """``text`` on one line."""
-    return " ".join(str(text).split())
+    """``text`` on one line, without a character the terminal would obey (an error message may
+    quote a setting's name or a server's words)."""
+    from midil_sync._cli._common import printable
+
+    return printable(" ".join(str(text).split()))
 
 
 def _fail(message: str, code: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -22,7 +23,9 @@ __all__ = [
     "aws_options",
     "echo_json",
     "is_terminal",
+    "json_printable",
     "output_option",
+    "printable",
     "read_data",
     "read_secret_line",
     "read_text",
@@ -93,7 +96,72 @@ def echo_json(value: Any, *, compact: bool = False) -> None:
     """One JSON document on stdout (``compact``: on one line, as a long-running command's
     records are, one per line)."""
     indent = None if compact else 2
-    click.echo(json.dumps(value, indent=indent, default=_default, ensure_ascii=False))
+    try:
+        # allow_nan=False: NaN and Infinity are not JSON, and a script's parser would refuse the
+        # whole document.
+        text = json.dumps(
+            value, indent=indent, default=_default, ensure_ascii=False, allow_nan=False
+        )
+    except ValueError:
+        raise CommandFailed(
+            "the output holds a number JSON cannot represent (NaN or Infinity)"
+        ) from None
+    click.echo(json_printable(text))
+
+
+def json_printable(text: str) -> str:
+    """JSON ``text`` with DEL, C1 controls, format (bidi, zero-width) characters and line
+    separators written as ``\\uXXXX`` escapes: json.dumps escapes C0 controls alone, and a
+    terminal obeys C1 ones (U+009B is CSI) as it does ESC. Outside strings JSON is ASCII, so every
+    such character is inside a string, where the escape means the same character."""
+    if text.isascii() and "\x7f" not in text:
+        return text
+    # Below DEL only the structure's newlines and spaces remain: json.dumps escaped the rest.
+    return "".join(_json_escape(c) if c >= "\x7f" and _unsafe(c) else c for c in text)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON writes characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+# Cc: C0 and C1 controls and DEL; Cf: format characters (bidi overrides and isolates, zero-width
+# ones, tags); Zl and Zp: line and paragraph separators; Cs: lone surrogates, which cannot be
+# written as UTF-8 at all.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def _unsafe(char: str) -> bool:
+    return unicodedata.category(char) in _UNSAFE_CATEGORIES
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: control characters (newline and CR included, so a value stays on
+    its line and cannot overwrite others), DEL, C1 controls, bidi and other format characters
+    written as ``\\r``, ``\\x1b``, ``\\u202e`` or ``\\U000e0001``. A claim, a header, a query
+    string or a setting is text from elsewhere; printed raw, its escape sequences would drive the
+    terminal (move the cursor, set the title, hide text) and make output lie."""
+    if text.isprintable():  # the common case; isprintable() is False for every escaped character
+        return text
+    return "".join(_text_escape(c) if _unsafe(c) else c for c in text)
+
+
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _text_escape(char: str) -> str:
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def render_time(seconds: Any) -> str:
@@ -158,19 +226,20 @@ def token_argument_value(token: str | None) -> str:
 
 def text_block(pairs: Iterable[tuple[str, Any]], indent: str = "") -> None:
     """``name: value`` lines, names aligned."""
-    items = list(pairs)
+    items = [(printable(name), printable(str(value))) for name, value in pairs]
     width = max((len(name) for name, _ in items), default=0)
     for name, value in items:
         click.echo(f"{indent}{name.ljust(width)}  {value}")
 
 
 def shown(value: Any) -> str:
-    """A value for a text line: strings as they are, the rest as compact JSON."""
+    """A value for a text line (see :func:`printable`): strings as they are, the rest as compact
+    JSON."""
     if isinstance(value, str):
-        return value
+        return printable(value)
     if isinstance(value, (set, frozenset)):
         value = sorted(value)
-    return json.dumps(value, default=_default, ensure_ascii=False)
+    return printable(json.dumps(value, default=_default, ensure_ascii=False))
 
 
 def environ_has(name: str) -> bool:

@@ -6,7 +6,15 @@ from typing import Any
 
 import click
 
-from midil_sync._cli._common import CommandFailed, echo_json, output_option, read_text, shown
+from midil_sync._cli._common import (
+    CommandFailed,
+    echo_json,
+    json_printable,
+    output_option,
+    printable,
+    read_text,
+    shown,
+)
 
 __all__ = ["group"]
 
@@ -37,7 +45,8 @@ def _error_rows(errors: list[Any]) -> list[str]:
                 or (f"header {header}" if header else "")
             )
         detail = _given(error.detail) or _given(error.title) or "invalid"
-        lines.append(f"  {where or '(document)'}: {detail}")
+        # A parameter's name and a detail quoting it come from the query or the document.
+        lines.append(f"  {printable(where or '(document)')}: {printable(detail)}")
     return lines
 
 
@@ -46,7 +55,7 @@ def _fail_with(exc: Any, what: str, output: str) -> None:
 
     errors = errors_from_exception(exc)
     if output == "json":
-        click.echo(error_document(errors).model_dump_json(indent=2))
+        click.echo(json_printable(error_document(errors).model_dump_json(indent=2)))
     else:
         click.echo(f"invalid: {len(errors)} error{'s' if len(errors) != 1 else ''}")
         for line in _error_rows(errors):
@@ -194,4 +203,5 @@ def query(
         rows.append(("extra", shown(value["extra"])))
     width = max(len(name) for name, _ in rows)
     for name, text in rows:
-        click.echo(f"{name.ljust(width)}  {text}")
+        # Names and values are percent-decoded from the query: any character at all.
+        click.echo(f"{name.ljust(width)}  {printable(text)}")

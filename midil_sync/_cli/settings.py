@@ -14,6 +14,7 @@ from midil_sync._cli._common import (
     echo_json,
     environ_has,
     output_option,
+    printable,
     shown,
 )
 
@@ -36,7 +37,32 @@ def _masked(name: str, value: Any) -> Any:
         return MASK if value else None
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, str) and "://" in value:
+        return masked_url(value)
     return value
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its user info, each query value and its fragment masked: a URL may carry a
+    password in any of them (``https://user:pw@host``, ``?client_secret=...``), and the settings
+    accept a query in some URLs (the token endpoint's). The rest (scheme, host, path and the
+    query's names) stays, as it says which endpoint is configured."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return MASK
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = MASK + "@" + netloc.rpartition("@")[2]
+    # A component without "=" (``?s3cret``) is all value.
+    query = "&".join(
+        (f"{pair.partition('=')[0]}={MASK}" if "=" in pair else MASK) if pair else pair
+        for pair in parts.query.split("&")
+    )
+    fragment = MASK if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
 def _rows(settings: Any, sections: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -114,6 +140,7 @@ def check(sections: tuple[str, ...], only_set: bool, strict: bool, output: str) 
             click.echo(f"  {row['variable'].ljust(width)}  {value}{mark}")
         for item in unknown:
             hint = f"; did you mean {item['did_you_mean']}?" if item["did_you_mean"] else ""
-            click.echo(f"unknown: {item['variable']} matches no setting{hint}")
+            # The name is the environment's, any text at all: printable() keeps it on its line.
+            click.echo(f"unknown: {printable(str(item['variable']))} matches no setting{hint}")
     if unknown and strict:
         raise CommandFailed(f"{len(unknown)} MIDIL_... variable(s) match no setting")

@@ -19,6 +19,7 @@ from midil_sync._cli._common import (
     CommandFailed,
     echo_json,
     output_option,
+    printable,
     read_secret_line,
     render_time,
     shown,
@@ -182,7 +183,7 @@ def verify(
     if output == "json":
         echo_json({"verified": True, "issuer": authorizer.issuer, "claims": claims.raw})
         return
-    click.echo(f"VALID: signature and claims verified against {authorizer.issuer}")
+    click.echo(f"VALID: signature and claims verified against {printable(authorizer.issuer)}")
     text_block(_claim_rows(dict(claims.raw)), indent="  ")
 
 
