@@ -21,12 +21,14 @@ from midil_common.http.retry import Random
 
 __all__ = [
     "AWS_RETRY_POLICY",
+    "INVALID_RESPONSE",
     "THROTTLING_CODES",
     "TRANSIENT_CODES",
     "AWSErrorInfo",
     "AWSRetryPolicy",
     "ErrorMapper",
     "error_info",
+    "invalid_response_info",
     "redact",
     "transport_info",
 ]
@@ -133,6 +135,22 @@ def transport_info(
         code=f"Transport.{kind}",
         transport=kind,
         request_sent=request_sent and kind != "connect",
+    )
+
+
+INVALID_RESPONSE = "InvalidResponse"
+"""The code of an answer the AWS library failed to read (not botocore's own parse error)."""
+
+
+def invalid_response_info(service: str, operation: str) -> AWSErrorInfo:
+    """An answer the AWS library could not read: botocore's parsers raise ``AttributeError`` on a
+    JSON list where an object belongs, ``RecursionError`` on deep nesting, and so on. Not
+    retryable: the same service would most likely answer the same way again."""
+    return AWSErrorInfo(
+        service=service,
+        operation=operation,
+        code=INVALID_RESPONSE,
+        message="the answer could not be read",
     )
 
 

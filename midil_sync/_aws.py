@@ -21,8 +21,10 @@ from midil_common.aws_errors import (
     AWSRetryPolicy,
     ErrorMapper,
     error_info,
+    invalid_response_info,
     transport_info,
 )
+from midil_common.errors import MidilError
 from midil_common.extras import require
 from midil_sync._primitives import LoopBound, sleep
 
@@ -146,7 +148,8 @@ class AWSClient:
     ) -> dict[str, Any]:
         """Call ``operation`` (its API name, ``InitiateAuth``) with ``params``; the response without
         its ``ResponseMetadata``. Retryable failures are retried by ``retry`` (the client's policy
-        by default); the last failure is raised as ``errors(info)``."""
+        by default); the last failure is raised as ``errors(info)``, an answer botocore fails to
+        read as one with the code ``InvalidResponse``."""
         from botocore import xform_name
 
         policy = retry or self.retry
@@ -154,28 +157,38 @@ class AWSClient:
         attempt = 0
         while True:
             attempt += 1
+            bound: Any = None
             try:
-                result = getattr(self.get(), method)(**params)
+                bound = getattr(self.get(), method)
+                result = bound(**params)
             except Exception as exc:
                 info = failure(self.service, operation, exc)
                 if info is None:
-                    raise
-                delay = policy.decide(info, attempt, self._rng)
-                if delay is None:
-                    raise errors(info) from None
-                logger.debug(
-                    "retrying %s %s after %s (attempt %d)",
-                    self.service,
-                    operation,
-                    info.code,
-                    attempt,
-                    extra={"aws_error_code": info.code, "attempt": attempt},
-                )
-                sleep(delay)
-                continue
-            answer = dict(result)
-            answer.pop("ResponseMetadata", None)
-            return answer
+                    # Building the client (bound is None) fails on configuration, and the kit's
+                    # own errors are meant for the caller: both go up as they are. Anything else
+                    # escaped botocore while it read the answer (its parsers raise AttributeError
+                    # on a JSON list, RecursionError on deep nesting): the answer is unreadable.
+                    if bound is None or isinstance(exc, MidilError):
+                        raise
+                    info = invalid_response_info(self.service, operation)
+            else:
+                answer = dict(result)
+                answer.pop("ResponseMetadata", None)
+                return answer
+            # Out of the except block, so botocore's exception, whose text can quote the request's
+            # password or token, is neither the __cause__ nor the __context__ of the kit's.
+            delay = policy.decide(info, attempt, self._rng)
+            if delay is None:
+                raise errors(info) from None
+            logger.debug(
+                "retrying %s %s after %s (attempt %d)",
+                self.service,
+                operation,
+                info.code,
+                attempt,
+                extra={"aws_error_code": info.code, "attempt": attempt},
+            )
+            sleep(delay)
 
     def close(self) -> None:
         """Close the client's connections; a later call builds a new client."""

@@ -30,7 +30,7 @@ from midil_common.auth.users import (
     attribute_list,
     attribute_map,
 )
-from midil_common.aws_errors import AWSErrorInfo, redact
+from midil_common.aws_errors import INVALID_RESPONSE, AWSErrorInfo, redact
 from midil_common.errors import (
     ChallengeRequired,
     CodeMismatchError,
@@ -441,6 +441,10 @@ def cognito_error(info: AWSErrorInfo, call: CognitoCall) -> UserAuthError:
             else f"Cognito failed ({info.status_code or code})"
         )
         return UserPoolUnavailableError(f"{cause} during {what}", code=code, retryable=True)
+    if code == INVALID_RESPONSE:
+        return UserPoolUnavailableError(
+            f"Cognito answered {what} with a response that cannot be read", code=code
+        )
     if code == "NotAuthorizedException":
         return _not_authorized(info, call)
     if code == "InvalidPasswordException":
@@ -503,7 +507,7 @@ def health_of(
         return "ok", "the user pool and app client answer"
     if info.code in ("ResourceNotFoundException", "InvalidParameterException"):
         return "misconfigured", f"the user pool or app client is unknown ({info.code})"
-    if info.retryable:
+    if info.retryable or info.code == INVALID_RESPONSE:
         cause = info.transport or info.status_code or info.code
         return "unavailable", f"Cognito is unavailable ({cause})"
     return "misconfigured", f"the probe was refused ({info.code})"

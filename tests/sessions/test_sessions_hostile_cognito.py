@@ -1,0 +1,156 @@
+"""A hostile Cognito, on both shells: answers botocore cannot parse, absurd lifetimes and dates,
+error codes that are huge, full of escapes or echo the password, and botocore's exception (whose
+text quotes the request) kept out of the kit's exception chain."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from midil_common.aws_errors import AWSRetryPolicy
+from midil_common.errors import MidilError, UserAuthError, UserPoolUnavailableError
+
+from .conftest import CognitoStandIn
+
+PASSWORD = "Hunter2-Secret!pw"
+JSON = "application/x-amz-json-1.1"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception reachable from it by ``__cause__`` or ``__context__``."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo += [item.__cause__, item.__context__]
+    return seen
+
+
+def _shown(exc: BaseException) -> str:
+    """Everything an application could print of ``exc``: message, repr, args and its chain."""
+    return " ".join(f"{e} {e!r} {e.args} {getattr(e, 'code', '')}" for e in _chain(exc))
+
+
+class RawCognito:
+    """Answers every request on 127.0.0.1 with ``status`` and the raw bytes ``body`` (a body the
+    stand-in's ``json.dumps`` could not even produce)."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.body = b"{}"
+        raw = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(raw.status)
+                self.send_header("Content-Type", JSON)
+                self.send_header("Content-Length", str(len(raw.body)))
+                self.end_headers()
+                self.wfile.write(raw.body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.endpoint_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def raw_cognito() -> Iterator[RawCognito]:
+    server = RawCognito()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def raw_client(shell: Any, raw_cognito: RawCognito, local_issuer: Any) -> Any:
+    return shell.make(
+        "CognitoUserClient",
+        CognitoStandIn.POOL_ID,
+        CognitoStandIn.CLIENT_ID,
+        endpoint_url=raw_cognito.endpoint_url,
+        authorizer=shell.make("JWTAuthorizer", local_issuer.url),
+        retry=AWSRetryPolicy(max_attempts=1),
+    )
+
+
+DEEP_LIST = b"[" * 10000 + b"]" * 10000
+DEEP_OBJECT = b'{"a":' * 10000 + b"1" + b"}" * 10000
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, b"[1, 2, 3]"),
+        (400, b"[1, 2, 3]"),
+        (200, DEEP_LIST),
+        (400, DEEP_LIST),
+        (200, DEEP_OBJECT),
+        (200, b'{"AuthenticationResult": "not an object"}'),
+        (200, b'{"AuthenticationResult": {"NewDeviceMetadata": ["a", "b"]}}'),
+    ],
+    ids=["list", "list-error", "deep-list", "deep-list-error", "deep-object", "str", "str-list"],
+)
+def test_unreadable_answer_is_a_kit_error(
+    shell: Any,
+    raw_cognito: RawCognito,
+    raw_client: Any,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    body: bytes,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="midil")
+    raw_cognito.status, raw_cognito.body = status, body
+    started = time.monotonic()
+    with pytest.raises(MidilError) as info:
+        shell.run(raw_client.login("ada@example.com", PASSWORD))
+    assert time.monotonic() - started < 2
+    exc = info.value
+    assert isinstance(exc, UserPoolUnavailableError)
+    assert _chain(exc) == [exc]
+    assert PASSWORD not in _shown(exc) and PASSWORD not in caplog.text
+    # The readiness probe reports the same answer as an outage, not as a misconfiguration.
+    health = shell.run(raw_client.health())
+    assert health.status == "unavailable" and not health.ok
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (400, "NotAuthorizedException"),
+        (400, "InvalidParameterException"),
+        (400, "SomethingNewException"),
+        (500, "InternalErrorException"),
+    ],
+)
+def test_botocore_exception_not_in_the_chain(
+    shell: Any, standin: CognitoStandIn, standin_client: Any, status: int, code: str
+) -> None:
+    standin.script["InitiateAuth"] = (status, {"__type": code, "message": f"bad {PASSWORD}"})
+    with pytest.raises(UserAuthError) as info:
+        shell.run(standin_client.login("ada@example.com", PASSWORD))
+    exc = info.value
+    assert exc.__cause__ is None and exc.__context__ is None
+    assert PASSWORD not in _shown(exc)
