@@ -24,6 +24,7 @@ __all__ = [
     "INVALID_RESPONSE",
     "THROTTLING_CODES",
     "TRANSIENT_CODES",
+    "UNKNOWN_CODE",
     "AWSErrorInfo",
     "AWSRetryPolicy",
     "ErrorMapper",
@@ -69,6 +70,10 @@ TRANSIENT_CODES = frozenset(
 
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
 _MAX_TEXT = 300
+_CODE = re.compile(r"[A-Za-z0-9._:#-]{1,128}")
+
+UNKNOWN_CODE = "Unknown"
+"""The code of a failure whose service gave none, or one that cannot be an error code."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,15 @@ class AWSErrorInfo:
             or (self.status_code is not None and self.status_code >= 500)
         )
 
+    @property
+    def log_code(self) -> str:
+        """The failure for a log line: the code when it is a throttling, transient or transport
+        code, else the HTTP status. Any other code is the service's own text, which a hostile
+        server can fill with what the request sent (a password)."""
+        if self.transport is not None or self.code in THROTTLING_CODES | TRANSIENT_CODES:
+            return self.code
+        return f"HTTP {self.status_code}" if self.status_code is not None else UNKNOWN_CODE
+
 
 ErrorMapper = Callable[[AWSErrorInfo], Exception]
 """Turns a failure into the kit exception a client raises (each service has its own)."""
@@ -118,10 +132,19 @@ def error_info(service: str, operation: str, response: Mapping[str, Any]) -> AWS
     return AWSErrorInfo(
         service=service,
         operation=operation,
-        code=str(code) if code else "Unknown",
+        code=_error_code(code),
         message=str(message) if message else "",
         status_code=status if isinstance(status, int) else None,
     )
+
+
+def _error_code(code: object) -> str:
+    """``code`` when it looks like an error code (``NotAuthorizedException``,
+    ``AWS.SimpleQueueService.NonExistentQueue``), else :data:`UNKNOWN_CODE`: the code reaches
+    messages and logs, so 100 KB of text, escape sequences or line breaks stay out."""
+    if isinstance(code, str) and len(code) <= 128 and _CODE.fullmatch(code):
+        return code
+    return UNKNOWN_CODE
 
 
 def transport_info(

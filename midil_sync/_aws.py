@@ -184,9 +184,9 @@ class AWSClient:
                 "retrying %s %s after %s (attempt %d)",
                 self.service,
                 operation,
-                info.code,
+                info.log_code,
                 attempt,
-                extra={"aws_error_code": info.code, "attempt": attempt},
+                extra={"aws_error_code": info.log_code, "attempt": attempt},
             )
             sleep(delay)
 

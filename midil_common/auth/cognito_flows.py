@@ -16,7 +16,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -30,7 +30,14 @@ from midil_common.auth.users import (
     attribute_list,
     attribute_map,
 )
-from midil_common.aws_errors import INVALID_RESPONSE, AWSErrorInfo, redact
+from midil_common.aws_errors import (
+    INVALID_RESPONSE,
+    THROTTLING_CODES,
+    TRANSIENT_CODES,
+    UNKNOWN_CODE,
+    AWSErrorInfo,
+    redact,
+)
 from midil_common.errors import (
     ChallengeRequired,
     CodeMismatchError,
@@ -428,6 +435,7 @@ _SHOW_DETAIL = frozenset({"InvalidPasswordException", "InvalidParameterException
 def cognito_error(info: AWSErrorInfo, call: CognitoCall) -> UserAuthError:
     """The kit exception for a failed Cognito ``call``: its own message, the Cognito ``code``,
     and whether it was retryable (throttling and outages are retried before this is raised)."""
+    info = _without_echo(info, call)
     code = info.code
     what = _describe(call)
     if info.throttled:
@@ -464,6 +472,21 @@ def cognito_error(info: AWSErrorInfo, call: CognitoCall) -> UserAuthError:
         cls, message = known
         return cls(message, code=code)
     return UserAuthError(f"Cognito refused {what} ({code})", code=code)
+
+
+_KNOWN_CODES = frozenset(
+    {*_CODE_ERRORS, *_SHOW_DETAIL, "NotAuthorizedException", INVALID_RESPONSE}
+) | (THROTTLING_CODES | TRANSIENT_CODES)
+
+
+def _without_echo(info: AWSErrorInfo, call: CognitoCall) -> AWSErrorInfo:
+    """``info`` with :data:`UNKNOWN_CODE` for a code of its own that quotes a value ``call``
+    sent (a password, a code, a token): a hostile server can put it there, and the code reaches
+    the message, the exception's ``code`` and the logs. Cognito's codes are kept whatever the
+    password (one may well contain ``Exception``)."""
+    if info.code in _KNOWN_CODES or not any(s in info.code for s in call.secrets):
+        return info
+    return replace(info, code=UNKNOWN_CODE)
 
 
 def _not_authorized(info: AWSErrorInfo, call: CognitoCall) -> UserAuthError:

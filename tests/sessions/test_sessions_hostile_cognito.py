@@ -136,6 +136,50 @@ def test_unreadable_answer_is_a_kit_error(
     assert health.status == "unavailable" and not health.ok
 
 
+ANSI = "Evil\x1b[31mRED\x1b[0m\nFAKE LOG LINE" + "A" * 100_000
+PLAIN_PASSWORD = "Hunter2Secret"  # only characters an error code may hold
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "password"),
+    [
+        (400, ANSI, PASSWORD),
+        (400, f"Weird{PASSWORD}", PASSWORD),
+        (400, f"Weird{PLAIN_PASSWORD}", PLAIN_PASSWORD),
+        (500, f"Weird{PLAIN_PASSWORD}", PLAIN_PASSWORD),  # retried, so logged
+        (400, "x" * 129, PASSWORD),
+    ],
+    ids=["ansi-100kb", "echoes-password", "echoes-plain-password", "retried-echo", "too-long"],
+)
+def test_hostile_error_code_stays_out_of_the_message(
+    shell: Any,
+    standin: CognitoStandIn,
+    standin_client: Any,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    code: str,
+    password: str,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="midil")
+    standin.script["InitiateAuth"] = (status, {"__type": code, "message": "no"})
+    with pytest.raises(UserAuthError) as info:
+        shell.run(standin_client.login("ada@example.com", password))
+    exc = info.value
+    shown = _shown(exc)
+    assert password not in shown and password not in caplog.text
+    assert "\x1b" not in shown and "\n" not in str(exc) and "AAAAAAAAAA" not in shown
+    assert len(str(exc)) < 300 and (exc.code is None or len(exc.code) <= 128)
+
+
+def test_well_formed_unknown_code_is_kept(
+    shell: Any, standin: CognitoStandIn, standin_client: Any
+) -> None:
+    standin.script["InitiateAuth"] = (400, {"__type": "BrandNewException", "message": "no"})
+    with pytest.raises(UserAuthError) as info:
+        shell.run(standin_client.login("ada@example.com", PASSWORD))
+    assert info.value.code == "BrandNewException" and "BrandNewException" in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("status", "code"),
     [
