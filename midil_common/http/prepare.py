@@ -194,10 +194,18 @@ class ClientPolicy:
         *,
         started: float,
         can_reauthenticate: bool,
+        deadline: float | None = None,
     ) -> Attempts:
-        """The retry state for one request."""
+        """The retry state for one request; ``deadline`` (seconds) shortens the policy's own for
+        this request alone, attempts and sleeps together."""
+        policy = self.retry
+        if deadline is not None:
+            if not deadline > 0:
+                raise ConfigError("deadline must be > 0 seconds")
+            if policy.deadline is None or deadline < policy.deadline:
+                policy = dataclasses.replace(policy, deadline=deadline)
         return Attempts(
-            self.retry,
+            policy,
             budget,
             method=prepared.request.method,
             started=started,

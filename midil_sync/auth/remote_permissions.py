@@ -100,8 +100,19 @@ class RemotePermissionChecker:
                 return True
         headers, body = decision_request(token, resource, action)
         try:
+            # ``timeout`` bounds each phase (a server trickling a byte at a time never trips it)
+            # and the client's retries may last far longer: the ``deadline`` bounds the whole
+            # question in the transport, which is all the sync shell has, since its ``within``
+            # cannot interrupt a blocking call. ``within`` still covers the auth provider.
             response = within(
-                self._http.post(self.url, json=body, headers=headers, timeout=self.timeout),
+                self._http.request(
+                    "POST",
+                    self.url,
+                    json=body,
+                    headers=headers,
+                    timeout=self.timeout,
+                    deadline=self.timeout,
+                ),
                 time.monotonic() + self.timeout,
             )
         except DeadlineExceeded:

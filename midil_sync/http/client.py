@@ -211,11 +211,14 @@ class HttpClient:
         timeout: TimeoutInput = None,
         idempotency_key: str | None = None,
         raise_for_status: bool = False,
+        deadline: float | None = None,
     ) -> Response:
         """Send a request with retries and return the final :class:`Response`.
 
         A 4xx/5xx answer is returned unless ``raise_for_status`` is True; transport failures raise
-        ``TimeoutError``/``ConnectError``/``TransportError``.
+        ``TimeoutError``/``ConnectError``/``TransportError``. ``deadline`` (seconds) bounds the
+        whole call, attempts and sleeps, however slowly the server trickles bytes, when it is
+        shorter than the retry policy's own.
         """
         prepared = self._config.prepare(
             method,
@@ -233,6 +236,7 @@ class HttpClient:
             self._budget,
             started=time.monotonic(),
             can_reauthenticate=self._auth_for(prepared.request.url) is not None,
+            deadline=deadline,
         )
         while True:
             outcome, used = self._attempt(
