@@ -653,15 +653,50 @@ class SQSConsumer:
                 lane = await run.lanes.get()
             except QueueClosed:
                 return
-            for held in lane:
-                if run.stopping.is_set():
-                    break  # still held: released on the way out
-                if await self._handle(run, held):
-                    continue
-                rest = release_after_failure([h.message for h in lane], held.message)
-                for later in lane[len(lane) - len(rest) :] if rest else ():
-                    await self._settle(run, later, visibility=0, counter="released")
-                break
+            try:
+                await self._lane(run, lane)
+            except Exception as exc:  # never lose a worker (and its slot) to one message
+                await self._rescue(run, lane, exc)
+
+    async def _lane(self, run: _Run, lane: tuple[_Held, ...]) -> None:
+        for held in lane:
+            if run.stopping.is_set():
+                return  # still held: released on the way out
+            if await self._handle(run, held):
+                continue
+            rest = release_after_failure([h.message for h in lane], held.message)
+            for later in lane[len(lane) - len(rest) :] if rest else ():
+                await self._settle(run, later, visibility=0, counter="released")
+            return
+
+    async def _rescue(self, run: _Run, lane: tuple[_Held, ...], exc: Exception) -> None:
+        """Handling or settling a message of ``lane`` raised what nothing expected (a bug, a
+        value no policy foresaw, memory running out): the messages of the lane still held are
+        released at once, unhandled and never deleted (the redrive policy counts the receive),
+        and their slots are freed, so the worker takes the next lane."""
+        with self._lock:
+            left = [held for held in lane if held in run.held]
+        logger.error(
+            "SQS consumer of %s: handling message %s failed unexpectedly (%s); "
+            "%d message(s) of its lane released",
+            self.queue_url,
+            ", ".join(held.message.message_id for held in lane[:5]),
+            type(exc).__name__,
+            len(left),
+            exc_info=exc,
+            extra={"queue_url": self.queue_url, "released": len(left)},
+        )
+        for held in left:
+            try:
+                await self._settle(run, held, visibility=0, counter="released")
+            except Exception as again:
+                logger.error(
+                    "SQS consumer of %s: message %s could not be released",
+                    self.queue_url,
+                    held.message.message_id,
+                    exc_info=again,
+                    extra={"message_id": held.message.message_id},
+                )
 
     async def _handle(self, run: _Run, held: _Held) -> bool:
         """Handle one message and settle it; True when its handlers all returned."""
@@ -750,17 +785,20 @@ class SQSConsumer:
             run.held.discard(held)
             self._counters.add(counter)
         message = held.message
-        if message.receipt_handle:
-            try:
-                await run.acks.put((_DELETE if delete else _VISIBILITY, message, visibility))
-            except QueueClosed:
-                logger.info(
-                    "SQS message %s finished after the consumer stopped; it will be delivered "
-                    "again",
-                    message.message_id,
-                    extra={"message_id": message.message_id},
-                )
-        self._free(run, 1)
+        try:
+            if message.receipt_handle:
+                try:
+                    await run.acks.put((_DELETE if delete else _VISIBILITY, message, visibility))
+                except QueueClosed:
+                    logger.info(
+                        "SQS message %s finished after the consumer stopped; it will be "
+                        "delivered again",
+                        message.message_id,
+                        extra={"message_id": message.message_id},
+                    )
+        finally:
+            # No longer held: its slot is free whatever became of the acknowledgement.
+            self._free(run, 1)
 
     # ----------------------------------------------------------------------- acknowledging
 

@@ -25,6 +25,10 @@ __all__ = [
 SQS_MAX_VISIBILITY_TIMEOUT = 43_200
 """SQS's longest visibility timeout: 12 hours, in seconds."""
 
+# The largest exponent the backoff computes with: exact in a float, and far beyond the counts SQS
+# gives (its redrive policy's maxReceiveCount is at most 1,000).
+_MAX_EXPONENT = 2**53
+
 
 def _number(name: str, value: Any) -> float:
     # bool is an int subclass; True seconds is a mistake, not a delay.
@@ -81,9 +85,13 @@ class RedeliveryPolicy:
     def ceiling(self, receive_count: int) -> float:
         """The longest wait after the ``receive_count``-th receive failed (never above ``cap``;
         non-decreasing in ``receive_count``)."""
-        exponent = max(int(receive_count), 1) - 1
+        # The count comes from the message (``ApproximateReceiveCount``): int arithmetic on int
+        # ``base``/``factor`` would be exact, so a bogus 10**10 would build an integer of
+        # gigabytes. In float, with the exponent capped (so that even 10**400 converts), the cost
+        # is one pow whatever the count; an overflow is past any cap.
+        exponent = min(max(int(receive_count), 1) - 1, _MAX_EXPONENT)
         try:
-            delay = self.base * self.factor**exponent
+            delay = float(self.base) * float(self.factor) ** exponent
         except OverflowError:
             delay = math.inf
         return min(float(self.cap), delay)

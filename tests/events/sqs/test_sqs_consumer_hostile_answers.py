@@ -5,10 +5,14 @@ keeps its memory bounded, its workers alive, and settles every message it receiv
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from midil_common.events import Event
+import pytest
+
+from midil_common.events import Event, RedeliveryPolicy
+from midil_common.events.redelivery import SQS_MAX_VISIBILITY_TIMEOUT
 
 from .conftest import Shell, StandIn, eventually, message
 
@@ -80,3 +84,64 @@ def test_messages_settled_without_a_delete_leave_no_receipt_handle_behind(
     eventually(lambda: not run.handles, within=1)  # every message settled: no handle kept
     stats = running.stop(0)
     assert stats.poison == 10 and stats.retried == 10 and stats.delete_failed == 10
+
+
+def _visibility(stand_in: StandIn, handle: str) -> list[int]:
+    """The visibility timeouts set on the message of receipt handle ``handle``."""
+    return [
+        int(entry["VisibilityTimeout"])
+        for body in stand_in.calls_of("ChangeMessageVisibilityBatch")
+        for entry in body.get("Entries", [])
+        if entry["ReceiptHandle"] == handle
+    ]
+
+
+def test_a_bogus_receive_count_is_backed_off_at_the_cap_and_the_worker_goes_on(
+    shell: Shell, stand_in: StandIn
+) -> None:
+    bogus = message(1, Event(type="fail.me", source="/t"), receive_count=10**10)
+    stand_in.script["ReceiveMessage"] = [{"Messages": [bogus]}, {"Messages": [message(2)]}, {}]
+
+    def fail(event: Event) -> None:
+        if event.type == "fail.me":
+            raise RuntimeError("handler failed")
+
+    # int base and factor: the backoff must not be computed as an exact integer power
+    policy = RedeliveryPolicy(base=1, factor=3, jitter=False)
+    consumer = shell.consumer(
+        stand_in.queue_url, stand_in.endpoint_url, concurrency=1, redelivery=policy
+    )
+    consumer.on("**")(shell.handler(fail))
+    running = shell.start(consumer)
+    eventually(lambda: consumer.stats.handled == 1, within=2)  # the only slot was freed
+    stats = running.stop(1)
+    assert stats.failed == stats.retried == 1
+    assert _visibility(stand_in, bogus["ReceiptHandle"]) == [SQS_MAX_VISIBILITY_TIMEOUT]
+
+
+class _BrokenPolicy(RedeliveryPolicy):
+    """A policy that fails on the 7th receive: an unexpected error inside the consumer."""
+
+    def visibility_after_failure(self, receive_count: int, rng: Any) -> int:
+        if receive_count == 7:
+            raise MemoryError("no memory left for this one")
+        return super().visibility_after_failure(receive_count, rng)
+
+
+def test_an_unexpected_error_settling_a_message_releases_it_and_the_worker_goes_on(
+    shell: Shell, stand_in: StandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    poison = {**message(1, receive_count=7), "Body": '{"broken": '}
+    stand_in.script["ReceiveMessage"] = [{"Messages": [poison]}, {"Messages": [message(2)]}, {}]
+    consumer = shell.consumer(
+        stand_in.queue_url, stand_in.endpoint_url, concurrency=1, redelivery=_BrokenPolicy()
+    )
+    consumer.on("**")(shell.handler(lambda e: None))
+    running = shell.start(consumer)
+    with caplog.at_level(logging.ERROR, logger="midil.events"):
+        eventually(lambda: consumer.stats.handled == 1, within=2)  # the only worker lives on
+        eventually(lambda: bool(_visibility(stand_in, poison["ReceiptHandle"])), within=1)
+    stats = running.stop(1)
+    assert _visibility(stand_in, poison["ReceiptHandle"]) == [0]  # released, never deleted
+    assert stats.released == 1 and stats.deleted == 1 and stats.in_flight == 0
+    assert any("m-1" in r.getMessage() and r.exc_info for r in caplog.records)
