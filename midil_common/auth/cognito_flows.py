@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from midil_common.auth.cognito import parse_user_pool_id
 from midil_common.auth.jws import decode_payload, parse_token
+from midil_common.auth.oauth import _number
 from midil_common.auth.users import (
     CodeDelivery,
     Registration,
@@ -302,7 +303,8 @@ def parse_auth_result(
     answer: Mapping[str, Any], *, now: float, username: str | None = None
 ) -> SessionTokens:
     """The tokens of an ``InitiateAuth``/``RespondToAuthChallenge`` answer (``ExpiresIn`` made
-    absolute with ``now``), or :class:`ChallengeRequired` when Cognito asks for another step."""
+    absolute with ``now``; one that is not finite, negative or over ten years is left out), or
+    :class:`ChallengeRequired` when Cognito asks for another step."""
     result = answer.get("AuthenticationResult")
     if not isinstance(result, Mapping):
         challenge = answer.get("ChallengeName")
@@ -324,12 +326,10 @@ def parse_auth_result(
     access = result.get("AccessToken")
     if not isinstance(access, str) or not access:
         raise UserAuthError("Cognito answered the login without an access token")
-    expires_in = result.get("ExpiresIn")
-    expires_at = (
-        now + float(expires_in)
-        if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool)
-        else None
-    )
+    # An ExpiresIn that is no finite number of seconds up to ten years (10**400, NaN, 1e300) is
+    # ignored like OAuth's expires_in: the expiry then comes from the token's exp claim.
+    expires_in = _number(result.get("ExpiresIn"))
+    expires_at = None if expires_in is None else now + expires_in
     id_token = result.get("IdToken")
     refresh = result.get("RefreshToken")
     token_type = result.get("TokenType")

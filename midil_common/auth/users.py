@@ -20,6 +20,7 @@ __all__ = [
     "attribute_list",
     "attribute_map",
     "needs_refresh",
+    "session_expiry",
 ]
 
 DEFAULT_REFRESH_SKEW = 60.0
@@ -140,6 +141,14 @@ class SessionTokens(BaseModel):
         if self.expires_at is None:
             return None
         return self.expires_at - (time.time() if now is None else now)
+
+
+def session_expiry(expires_at: float | None, exp: float | None) -> float | None:
+    """When a session's access token expires: the earlier of ``expires_at`` (from the provider's
+    ``ExpiresIn``) and the verified token's ``exp`` claim, whichever are known. A provider's answer
+    can say the token lives longer than it does; the token's own ``exp`` has the last word."""
+    known = [t for t in (expires_at, exp) if t is not None]
+    return min(known) if known else None
 
 
 def needs_refresh(

@@ -42,6 +42,7 @@ from midil_common.auth.users import (
     SessionTokens,
     User,
     needs_refresh,
+    session_expiry,
 )
 from midil_common.aws_errors import AWS_RETRY_POLICY, AWSRetryPolicy
 from midil_common.errors import (
@@ -281,13 +282,13 @@ class CognitoUserClient:
         return UserSession(self, tokens, logout_on_exit=logout_on_exit)
 
     def _verified(self, tokens: SessionTokens) -> SessionTokens:
-        """``tokens`` once the authorizer accepted the access token, with the user name and expiry
-        of its claims."""
+        """``tokens`` once the authorizer accepted the access token, with the user name of its
+        claims and an expiry no later than their ``exp``."""
         claims = self._authorizer.verify(tokens.access_token)
         return tokens.model_copy(
             update={
                 "username": claims.username or tokens.username or claims.sub,
-                "expires_at": tokens.expires_at if tokens.expires_at is not None else claims.exp,
+                "expires_at": session_expiry(tokens.expires_at, claims.exp),
             }
         )
 

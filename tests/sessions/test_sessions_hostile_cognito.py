@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
+from midil_common.auth.jws import decode_payload, parse_token
 from midil_common.aws_errors import AWSRetryPolicy
 from midil_common.errors import MidilError, UserAuthError, UserPoolUnavailableError
 
-from .conftest import CognitoStandIn
+from .conftest import FAST_RETRY, CognitoStandIn
 
 PASSWORD = "Hunter2-Secret!pw"
 JSON = "application/x-amz-json-1.1"
@@ -134,6 +135,37 @@ def test_unreadable_answer_is_a_kit_error(
     # The readiness probe reports the same answer as an outage, not as a misconfiguration.
     health = shell.run(raw_client.health())
     assert health.status == "unavailable" and not health.ok
+
+
+HOSTILE_EXPIRES_IN = [10**400, float("inf"), float("nan"), 1e300, -5, 5 * 365 * 86400]
+
+
+@pytest.mark.parametrize(
+    "expires_in",
+    HOSTILE_EXPIRES_IN,
+    ids=["400-digits", "inf", "nan", "1e300", "negative", "beyond-exp"],
+)
+def test_absurd_expires_in_never_outlives_the_token(
+    shell: Any, standin: CognitoStandIn, local_issuer: Any, expires_in: float
+) -> None:
+    now = [time.time()]
+    client = shell.make(
+        "CognitoUserClient",
+        CognitoStandIn.POOL_ID,
+        CognitoStandIn.CLIENT_ID,
+        endpoint_url=standin.endpoint_url,
+        authorizer=shell.make("JWTAuthorizer", local_issuer.url),
+        retry=FAST_RETRY,
+        clock=lambda: now[0],
+    )
+    standin.login_ttl = expires_in
+    session = shell.run(client.login("ada@example.com", PASSWORD))
+    exp = decode_payload(parse_token(session.access_token))["exp"]
+    assert session.expires_at is not None and session.expires_at <= exp
+    # Once the token's own exp has passed, the session refreshes it instead of using it.
+    now[0] = exp + 1
+    shell.run(session.get_access_token())
+    assert standin.count("InitiateAuth:REFRESH_TOKEN_AUTH") == 1
 
 
 ANSI = "Evil\x1b[31mRED\x1b[0m\nFAKE LOG LINE" + "A" * 100_000
