@@ -311,9 +311,20 @@ def test_aws_commands_without_boto3_name_the_extra(midil: Any, tmp_path: Path) -
     assert midil("sqs", "--help", env=env).returncode == 0
 
 
+def _wait_until_consuming(process: Any, handlers: Path) -> None:
+    """Wait until the consumer handled the message sent before it started: its signal handlers
+    are in place (a Ctrl-C during the interpreter's start-up is Python's own, not ours)."""
+    deadline = time.monotonic() + 30
+    while not (handlers.exists() and handlers.read_text().strip()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the consumer never handled its first message"
+        time.sleep(0.05)
+
+
 def test_the_first_ctrl_c_does_not_wait_for_the_long_poll(
-    spawn: Any, aws_env: Any, queue: Any, handlers: Path
+    spawn: Any, midil: Any, aws_env: Any, queue: Any, handlers: Path
 ) -> None:
+    midil("sqs", "send", queue[0], "--type", "job.run", env=aws_env)
     process = spawn(
         "sqs",
         "consume",
@@ -326,7 +337,8 @@ def test_the_first_ctrl_c_does_not_wait_for_the_long_poll(
         "json",
         env=aws_env,
     )
-    time.sleep(1.5)  # inside a 20 s long poll on an empty queue
+    _wait_until_consuming(process, handlers)
+    time.sleep(1.0)  # inside a 20 s long poll on an empty queue
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
@@ -336,12 +348,13 @@ def test_the_first_ctrl_c_does_not_wait_for_the_long_poll(
 
 
 def test_a_second_ctrl_c_stops_consume_at_once(
-    spawn: Any, aws_env: Any, queue: Any, handlers: Path
+    spawn: Any, midil: Any, aws_env: Any, queue: Any, handlers: Path
 ) -> None:
     # The second Ctrl-C leaves within a couple of seconds, even with a handler that does not
     # return; SQS redelivers whatever was not settled.
+    midil("sqs", "send", queue[0], "--type", "job.run", env=aws_env)
     process = spawn("sqs", "consume", queue[0], "--handler", "handlers:record", env=aws_env)
-    time.sleep(1.5)
+    _wait_until_consuming(process, handlers)
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
     time.sleep(0.3)
