@@ -538,7 +538,12 @@ class SQSConsumer:
             started = time.monotonic()
             answer = self._call_until(run, "ReceiveMessage", request, interruptible=True)
             raws = [] if answer is None else _messages(answer)
+            # An answer holding more than was asked for (a broken or hostile endpoint): the extra
+            # messages have no slot, so they are given back at once, never handled.
+            raws, extra = raws[:free], raws[free:]
             self._free(run, free - len(raws))
+            if extra:
+                self._give_back(run, extra, free)
             if answer is None:
                 return
             if not raws:
@@ -554,6 +559,27 @@ class SQSConsumer:
             by_message = {id(held.message): held for held in helds}
             for lane in message_lanes([held.message for held in helds]):
                 run.lanes.put(tuple(by_message[id(m)] for m in lane))
+
+    def _give_back(self, run: _Run, extra: list[Mapping[str, Any]], asked: int) -> None:
+        """Release (visibility 0) messages received beyond the ``asked`` for, unhandled."""
+        self._count("received", len(extra))
+        self._count("released", len(extra))
+        logger.warning(
+            "SQS consumer of %s: ReceiveMessage gave %d messages more than the %d asked for; "
+            "released unhandled",
+            self.queue_url,
+            len(extra),
+            asked,
+            extra={"queue_url": self.queue_url, "released": len(extra)},
+        )
+        for raw in extra:
+            message = self._codec.decode(raw, queue=self.queue_url)
+            if not message.receipt_handle:
+                continue
+            try:
+                run.acks.put((_VISIBILITY, message, 0))
+            except QueueClosed:
+                return  # stopping: they come back after their visibility timeout
 
     def _hold(self, run: _Run, raw: Mapping[str, Any], received_at: float) -> _Held:
         message = self._codec.decode(raw, queue=self.queue_url)

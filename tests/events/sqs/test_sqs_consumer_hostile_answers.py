@@ -145,3 +145,39 @@ def test_an_unexpected_error_settling_a_message_releases_it_and_the_worker_goes_
     assert _visibility(stand_in, poison["ReceiptHandle"]) == [0]  # released, never deleted
     assert stats.released == 1 and stats.deleted == 1 and stats.in_flight == 0
     assert any("m-1" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_messages_beyond_those_asked_for_are_released_at_once_and_never_handled(
+    shell: Shell, stand_in: StandIn
+) -> None:
+    pool = [message(n) for n in range(14)]
+    handles = {n: m["ReceiptHandle"] for n, m in enumerate(pool)}
+    given: list[tuple[int, list[int]]] = []  # (asked, numbers given) per receive
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        asked = int(body["MaxNumberOfMessages"])
+        extra = 3 if len(given) < 2 else 0  # the first two answers hold 3 more than asked
+        batch = [pool.pop(0) for _ in range(min(len(pool), asked + extra))]
+        given.append((asked, [int(m["MessageId"][2:]) for m in batch]))
+        return {"Messages": batch} if batch else {}
+
+    stand_in.script["ReceiveMessage"] = [answer]
+    handled: list[int] = []
+    consumer = shell.consumer(stand_in.queue_url, stand_in.endpoint_url, concurrency=2)
+    consumer.on("**")(shell.handler(lambda e: handled.append(e.data["n"])))
+    running = shell.start(consumer)
+
+    def settled() -> int:
+        return _entries_of(stand_in, "DeleteMessageBatch") + _entries_of(
+            stand_in, "ChangeMessageVisibilityBatch"
+        )
+
+    eventually(lambda: settled() == 14, within=2)
+    stats = running.stop(1)
+    # Of each answer, only as many as asked for were handled; the rest were given back at once.
+    expected = sorted(n for asked, numbers in given for n in numbers[:asked])
+    assert sorted(handled) == expected and stats.deleted == len(expected)
+    for n, handle in handles.items():
+        assert _visibility(stand_in, handle) == ([] if n in expected else [0]), n
+    assert stats.received == 14 and stats.released == 14 - len(expected)
+    assert stats.in_flight == 0
