@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from midil_sync._cli._aws import aws_errors, build_event, event_json, event_options, require_aws
-from midil_sync._cli._common import CommandFailed, aws_options, echo_json, output_option
+from midil_sync._cli._common import CommandFailed, aws_options, echo_json, output_option, shown
 
 __all__ = ["group"]
 
@@ -64,10 +64,10 @@ def _print(value: dict[str, Any]) -> None:
     rows = [(k, v) for k, v in value.items() if v is not None and k != "event"]
     width = max(len(k) for k, _ in rows)
     for name, item in rows:
-        click.echo(f"{name.ljust(width)}  {item}")
+        click.echo(f"{name.ljust(width)}  {shown(item)}")
     event = value["event"]
     if event is not None:
-        click.echo(f"{'event'.ljust(width)}  {event['type']} from {event['source']}")
+        click.echo(f"{'event'.ljust(width)}  {shown(event['type'])} from {shown(event['source'])}")
 
 
 @group.command("list")
@@ -100,7 +100,9 @@ def list_(
         click.echo("no schedules")
         return
     for value in values:
-        click.echo(f"{value['group']}/{value['name']}  {value['state']}  -> {value['target_arn']}")
+        # What the scheduler holds is anyone's text: printed through shown(), never raw.
+        where = f"{value['group']}/{value['name']}"
+        click.echo(f"{shown(where)}  {shown(value['state'])}  -> {shown(value['target_arn'])}")
 
 
 @group.command("show")

@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -239,3 +240,37 @@ def test_settings_check_escapes_hostile_values_and_variable_names(midil_raw: Any
     assert as_json.json()["settings"][0]["value"] == HOSTILE
     in_section = midil_raw("settings", "check", env={"MIDIL_HTTP__X" + HOSTILE: "1"})
     assert in_section.returncode == 1 and "MIDIL_HTTP__X" in in_section.stderr
+
+
+# ------------------------------------------------------------------------- text from AWS
+
+
+def test_sqs_peek_and_schedule_show_escape_what_aws_holds(midil_raw: Any, moto_server: Any) -> None:
+    # A queue's message and a schedule's description are anyone's text, not the kit's.
+    import boto3
+
+    env = {"MIDIL_EVENTS__ENDPOINT_URL": moto_server.endpoint_url}
+    sqs = boto3.client("sqs", **moto_server.client_kwargs())
+    url = sqs.create_queue(QueueName=f"cli-hostile-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=HOSTILE)
+    for output in ("text", "json"):
+        peeked = midil_raw("sqs", "peek", url, "-o", output, env=env)
+        assert peeked.returncode == 0, peeked.stderr
+    scheduler = boto3.client("scheduler", **moto_server.client_kwargs())
+    name = f"cli-hostile-{uuid.uuid4().hex[:8]}"
+    scheduler.create_schedule(
+        Name=name,
+        ScheduleExpression="rate(5 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Description=HOSTILE,
+        Target={
+            "Arn": "arn:aws:sqs:us-east-1:123456789012:scheduled",
+            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+            "Input": HOSTILE,
+        },
+    )
+    for args in (("show", name), ("list", "--prefix", name)):
+        for output in ("text", "json"):
+            listed = midil_raw("schedule", *args, "-o", output, env=env)
+            assert listed.returncode == 0, listed.stderr
+    assert "pwned" in midil_raw("schedule", "show", name, env=env).stdout
