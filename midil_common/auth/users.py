@@ -58,11 +58,12 @@ class User(BaseModel):
         created_at: datetime | None = None,
         updated_at: datetime | None = None,
     ) -> User:
-        """A user from a flat attribute map (``sub``, ``email``, ``email_verified``, ...)."""
+        """A user from a flat attribute map (``sub``, ``email``, ``email_verified``, ...); an
+        ``updated_at`` that is not a Unix time a datetime can hold is left out."""
         attrs = {str(k): str(v) for k, v in attributes.items()}
         updated = updated_at
-        if updated is None and attrs.get("updated_at", "").isdigit():
-            updated = datetime.fromtimestamp(int(attrs["updated_at"]), tz=timezone.utc)
+        if updated is None:
+            updated = _timestamp(attrs.get("updated_at", ""))
         return cls(
             id=attrs.get("sub") or username or "",
             username=username,
@@ -84,6 +85,22 @@ class User(BaseModel):
             return self.name
         joined = " ".join(n for n in (self.given_name, self.family_name) if n)
         return joined or self.email
+
+
+_MAX_TIMESTAMP_DIGITS = 12
+"""Seconds up to the year 9999 (253402300799); a longer number is no time at all."""
+
+
+def _timestamp(text: str) -> datetime | None:
+    """The Unix time ``text`` (ASCII digits) as a UTC datetime, or None: the provider's answer
+    decides the text, and a huge number must not raise ``OverflowError`` (no ``time_t`` holds
+    it) or ``ValueError`` (Python refuses to convert over 4300 digits) out of a profile read."""
+    if not (0 < len(text) <= _MAX_TIMESTAMP_DIGITS and text.isascii() and text.isdigit()):
+        return None
+    try:
+        return datetime.fromtimestamp(int(text), tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 class CodeDelivery(BaseModel):

@@ -168,6 +168,44 @@ def test_absurd_expires_in_never_outlives_the_token(
     assert standin.count("InitiateAuth:REFRESH_TOKEN_AUTH") == 1
 
 
+@pytest.mark.parametrize(
+    ("updated_at", "expected"),
+    [
+        ("9" * 30, None),
+        ("9" * 5000, None),
+        ("\u00b9\u00b2\u00b3", None),
+        ("1700000000", 1700000000),
+    ],
+    ids=["30-digits", "5000-digits", "superscripts", "valid"],
+)
+def test_hostile_updated_at_is_left_out(
+    shell: Any,
+    standin: CognitoStandIn,
+    standin_client: Any,
+    updated_at: str,
+    expected: int | None,
+) -> None:
+    standin.script["GetUser"] = (
+        200,
+        {
+            "Username": "ada",
+            "UserAttributes": [
+                {"Name": "sub", "Value": "sub-ada"},
+                {"Name": "updated_at", "Value": updated_at},
+            ],
+        },
+    )
+    session = shell.run(standin_client.login("ada@example.com", PASSWORD))
+    started = time.monotonic()
+    user = shell.run(session.get_current_user())
+    assert time.monotonic() - started < 2
+    assert user.id == "sub-ada"
+    if expected is None:
+        assert user.updated_at is None
+    else:
+        assert user.updated_at is not None and user.updated_at.timestamp() == expected
+
+
 ANSI = "Evil\x1b[31mRED\x1b[0m\nFAKE LOG LINE" + "A" * 100_000
 PLAIN_PASSWORD = "Hunter2Secret"  # only characters an error code may hold
 
