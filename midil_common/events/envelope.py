@@ -198,7 +198,12 @@ class Event(BaseModel):
     @field_validator("time")
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:
+            # 0001-01-01 at +01:00 is a valid datetime that UTC cannot hold; a ValueError here
+            # becomes InvalidEventError naming ``time`` (an OverflowError would escape as is).
+            raise ValueError("out of the range of dates once in UTC") from None
 
     @field_validator("extensions")
     @classmethod
@@ -212,7 +217,8 @@ class Event(BaseModel):
                 raise ValueError(f"{name!r} is not an extension attribute; use its own field")
             if type(item) is int and not _INT32[0] <= item <= _INT32[1]:
                 raise ValueError(f"extension {name!r} must be a 32-bit integer")
-            if type(item) is str and _TEXT_RE.match(item) is None:
+            # fullmatch: with match, the pattern's ``$`` also matches before a final newline.
+            if type(item) is str and _TEXT_RE.fullmatch(item) is None:
                 raise ValueError(f"extension {name!r} must not hold control characters")
         return value
 
