@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 DEFAULT_SCHEDULE_GROUP = "default"
+# EventBridge Scheduler's flexible windows: 1 to 1,440 minutes (a day).
+_MAX_WINDOW_MINUTES = 1440
 
 _NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
 _ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)?:iam::\d{12}:role/[\w+=,.@/-]+", re.ASCII)
@@ -110,17 +112,23 @@ def at_expression(when: datetime, timezone: str | None = None) -> tuple[str, str
     if type(when) is not datetime:
         raise ConfigError("when must be a datetime", variable="when")
     zone_name = "UTC" if timezone is None else validate_timezone(timezone)
-    if when.tzinfo is None or when.utcoffset() is None:
-        if timezone is None:
-            raise ConfigError(
-                "when is a naive datetime: give it a tzinfo or pass timezone=", variable="when"
-            )
-        local = when
-    else:
-        local = when.astimezone(_zone(zone_name)).replace(tzinfo=None)
-    if local.microsecond:
-        local = local.replace(microsecond=0) + timedelta(seconds=1)
-    return f"at({local.strftime('%Y-%m-%dT%H:%M:%S')})", zone_name
+    naive = when.tzinfo is None or when.utcoffset() is None
+    if naive and timezone is None:
+        raise ConfigError(
+            "when is a naive datetime: give it a tzinfo or pass timezone=", variable="when"
+        )
+    zone = None if naive else _zone(zone_name)
+    try:
+        local = when if zone is None else when.astimezone(zone).replace(tzinfo=None)
+        if local.microsecond:
+            local = local.replace(microsecond=0) + timedelta(seconds=1)
+    except OverflowError:
+        # Near datetime.min or max, the zone's offset or the rounding up leaves the range.
+        raise ConfigError(
+            f"when is out of the range of dates in {zone_name}", variable="when"
+        ) from None
+    # isoformat, not strftime("%Y"): it writes years before 1000 with four digits, as at() needs.
+    return f"at({local.isoformat(timespec='seconds')})", zone_name
 
 
 def rate_expression(every: timedelta) -> str:
@@ -213,9 +221,10 @@ def flexible_time_window(window: timedelta | None) -> dict[str, Any]:
     seconds = window.total_seconds()
     if seconds == 0:
         return {"Mode": "OFF"}
-    if window.microseconds or seconds % 60 or not 60 <= seconds <= 1440 * 60:
+    if window.microseconds or seconds % 60 or not 60 <= seconds <= _MAX_WINDOW_MINUTES * 60:
         raise ConfigError(
-            "flexible_window must be 1 to 1440 whole minutes", variable="flexible_window"
+            f"flexible_window must be 1 to {_MAX_WINDOW_MINUTES} whole minutes",
+            variable="flexible_window",
         )
     return {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": int(seconds // 60)}
 

@@ -22,7 +22,11 @@ from typing import Any
 from midil_common.aws_errors import AWSErrorInfo, redact
 from midil_common.errors import InvalidEventError, ScheduleConflictError, SchedulerError
 from midil_common.events.envelope import Event
-from midil_common.events.scheduler import DEFAULT_SCHEDULE_GROUP, _normalised
+from midil_common.events.scheduler import (
+    _MAX_WINDOW_MINUTES,
+    DEFAULT_SCHEDULE_GROUP,
+    _normalised,
+)
 
 __all__ = [
     "Schedule",
@@ -101,7 +105,11 @@ def _window(value: Any) -> timedelta | None:
     if not isinstance(value, Mapping) or value.get("Mode") != "FLEXIBLE":
         return None
     minutes = value.get("MaximumWindowInMinutes")
-    return timedelta(minutes=minutes) if type(minutes) is int and minutes > 0 else None
+    # Scheduler's own range: anything else is not a window it could have stored (and 10**20
+    # minutes is past what a timedelta holds).
+    if type(minutes) is not int or not 1 <= minutes <= _MAX_WINDOW_MINUTES:
+        return None
+    return timedelta(minutes=minutes)
 
 
 def _event(value: Any) -> Event | None:
