@@ -17,7 +17,9 @@ from midil_common.errors import MalformedTokenError
 __all__ = ["TokenSource", "environ_key", "parse_authorization", "parse_raw_token"]
 
 # RFC 9110 section 11.2: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ].
-_CREDENTIALS = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: +(.*))?")
+# DOTALL: servers pass a folded header's line break through, and a ``.*`` that stopped at it made
+# ``fullmatch`` retry every split of a run of spaces (quadratic). The credentials are checked next.
+_CREDENTIALS = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: +(.*))?", re.DOTALL)
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _TOKEN68_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
 

@@ -8,6 +8,7 @@ import pathlib
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,8 @@ class Case:
     code: str | None = None
     source: Mapping[str, str] | None = None
     down: bool = False
+    within: float | None = None
+    """Seconds the answer must take at most, from building the headers (a linear-time bound)."""
 
 
 INVALID = REALM + ', error="invalid_token", error_description="*'
@@ -144,6 +147,17 @@ CASES = [
         headers={"Accept": JSONAPI + '; ext="https://example.com/ext/none"'},
     ),
     Case("issuer_down", 503, down=True, code="issuer_unavailable"),
+    # Servers pass a folded header's line break through; a regex that stops at it used to backtrack
+    # over every space, quadratically (tens of seconds here).
+    Case(
+        "folded_header_after_many_spaces",
+        401,
+        token=None,
+        authorization="Bearer" + " " * 50_000 + "x\n y",
+        challenge=INVALID,
+        code="invalid_token",
+        within=3.0,
+    ),
 ]
 
 
@@ -459,7 +473,12 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{port}/jwks.json"
 
 
+_SENT_AT: dict[str, float] = {}
+"""When :func:`request_headers` built each row's headers, for rows with a ``within`` bound."""
+
+
 def request_headers(case: Case, tokens: Mapping[str, str]) -> dict[str, str]:
+    _SENT_AT[case.name] = time.perf_counter()
     headers = {"Accept": JSONAPI, **case.headers}
     if case.authorization is not None:
         headers["Authorization"] = case.authorization
@@ -473,6 +492,9 @@ def check(
 ) -> None:
     """Assert one response against its row; ``headers`` must be case-insensitive."""
     assert status == case.status, (case.name, status, body[:300])
+    if getattr(case, "within", None) is not None:
+        elapsed = time.perf_counter() - _SENT_AT.pop(case.name)
+        assert elapsed < case.within, (case.name, elapsed)
     challenge = headers.get("WWW-Authenticate")
     if case.challenge is None:
         assert challenge is None, challenge

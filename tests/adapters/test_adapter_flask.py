@@ -48,7 +48,15 @@ def test_behaviour_table(
     headers_for: Callable[..., Any],
 ) -> None:
     client = (down_app if case.down else app).test_client()
-    resp = client.open(case.path, method=case.method, headers=headers_for(case), data=case.body)
+    headers = headers_for(case)
+    # Through the environ, as werkzeug's server passes it: its test client refuses a line break
+    # in a header value, which a real server lets through (a folded header).
+    environ = (
+        {"HTTP_AUTHORIZATION": headers.pop("Authorization")} if "Authorization" in headers else {}
+    )
+    resp = client.open(
+        case.path, method=case.method, headers=headers, data=case.body, environ_overrides=environ
+    )
     expect(case, resp.status_code, resp.headers, resp.get_data())
 
 
