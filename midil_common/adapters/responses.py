@@ -59,8 +59,17 @@ class ErrorResponse:
         return JSONAPI_MEDIA_TYPE
 
     def body(self) -> bytes:
-        """The document as compact UTF-8 JSON."""
-        return json.dumps(self.document, separators=(",", ":"), ensure_ascii=False).encode()
+        """The document as compact UTF-8 JSON; never fails on what a client sent.
+
+        A lone surrogate (a JSON ``"\\ud800"`` the client sent, echoed as a field name or detail)
+        has no UTF-8 form: such a document is written with ASCII escapes instead, which JSON
+        readers turn back into the same string.
+        """
+        text = json.dumps(self.document, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            return json.dumps(self.document, separators=(",", ":")).encode()
 
     def header_dict(self) -> dict[str, str]:
         """Headers as a dict, ``Content-Type`` included."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
-from midil_common.adapters import parse_authorization
+from midil_common.adapters import ErrorResponse, error_object, parse_authorization
 from midil_common.errors import MalformedTokenError
 
 
@@ -38,3 +39,18 @@ def test_line_breaks_in_other_schemes_still_mean_no_bearer_token(
     started = time.perf_counter()
     assert parse_authorization(header) == expected
     assert time.perf_counter() - started < 0.5
+
+
+def test_an_error_document_holding_a_lone_surrogate_still_renders() -> None:
+    # A client's "\ud800" (valid JSON escape, no UTF-8 form) echoed as a field name or detail.
+    response = ErrorResponse(
+        400, {"errors": [error_object(400, detail="bad \ud800", pointer="/data/attributes/\udfff")]}
+    )
+    document = json.loads(response.body())
+    assert document["errors"][0]["detail"] == "bad \ud800"
+    assert document["errors"][0]["source"]["pointer"] == "/data/attributes/\udfff"
+    # Without surrogates the body stays readable UTF-8.
+    assert (
+        ErrorResponse(400, {"errors": [{"detail": "é"}]}).body()
+        == '{"errors":[{"detail":"é"}]}'.encode()
+    )
