@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -41,6 +42,20 @@ class JSONAPIParser(JSONParser):
     """Parses ``application/vnd.api+json`` request bodies."""
 
     media_type = MEDIA_TYPE
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """The body's JSON; ``ParseError`` (400) for a body that is not JSON or nests too deeply."""
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            # A deeply nested body exhausts the JSON parser's stack; DRF catches only ValueError,
+            # so without this the client's body would be a 500.
+            raise ParseError("JSON parse error - the body is nested too deeply") from None
 
 
 class JSONAPIContentNegotiation(DefaultContentNegotiation):
