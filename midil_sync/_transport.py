@@ -276,7 +276,9 @@ class Transport:
             if kind == "malformed_request" or kind == "connection":
                 # The text of these may quote a header value (a token): not chained.
                 raise failure(kind, request, type(exc).__name__) from None
-            raise failure(kind, request) from exc
+            # requests' and urllib3's text quotes the URL, path and query (an API key): the chain
+            # holds the system's own reason alone ("[Errno 111] Connection refused").
+            raise failure(kind, request) from _os_reason(exc)
         except (ValueError, UnicodeError, http.client.HTTPException):
             # What requests, urllib3 or http.client raise on a header value or a response they
             # cannot handle; their text may quote a header (a token), so it is not chained.
@@ -341,6 +343,28 @@ def _connection_kind(exc: requests.exceptions.ConnectionError) -> Failure:
     if _is_timeout(exc):
         return "read_timeout"
     return "connection"
+
+
+def _os_reason(exc: BaseException) -> OSError | None:
+    """A fresh copy of the operating system's error under ``exc`` (refused, unreachable, a name
+    that does not resolve), which names no URL; None when there is none."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if (
+            isinstance(current, OSError)
+            and current.errno is not None
+            and type(current).__module__ in ("builtins", "socket")
+        ):
+            return type(current)(current.errno, current.strerror)
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        linked += [arg for arg in current.args if isinstance(arg, BaseException)]
+        todo += [item for item in linked if isinstance(item, BaseException)]
+    return None
 
 
 def iter_capped(raw: requests.Response, request: Request, chunk_size: int = _CHUNK) -> Any:

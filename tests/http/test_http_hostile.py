@@ -466,3 +466,17 @@ async def test_a_set_cookie_never_becomes_a_cookie_of_a_later_request(
     await client.get("/login")
     assert (await client.get("/next")).status_code == 200  # the 503 was retried
     assert all("cookie" not in r.headers for r in server.requests)
+
+
+@pytest.mark.parametrize("path", ["/orders?api_key=SEKRET-q", "/SEKRET-p/orders"])
+async def test_a_refused_connection_keeps_the_url_out_of_the_chain(make: Any, path: str) -> None:
+    # urllib3's text quotes the request's path and query ("Max retries exceeded with url: ..."):
+    # an API key in a query would reach every logger.exception of the failure.
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+    client = make("HttpClient", retry=FAST)
+    with pytest.raises(TransportError) as info:
+        await client.get(f"http://127.0.0.1:{port}{path}")
+    shown = "".join(traceback.format_exception(info.value)) + chain_text(info.value)
+    assert "SEKRET" not in shown
+    assert f"127.0.0.1:{port}" in str(info.value)
