@@ -151,8 +151,13 @@ class CognitoApp:
             return {}
         return {"SecretHash": secret_hash(username, self.client_id, self.client_secret)}
 
-    def _secrets(self, *values: str | None) -> tuple[str, ...]:
-        return tuple(v for v in (*values, self.client_secret) if v)
+    def _secrets(self, params: Mapping[str, Any], *values: str | None) -> tuple[str, ...]:
+        """What to redact from the answer to a call sending ``params``: ``values``, the client
+        secret and the hash ``params`` carry. The hash is read back from ``params`` rather than
+        passed by each operation, so no operation that sends one can forget it: services echo it
+        (``Value '...' at 'secretHash'``) like any other parameter, and with the user name it
+        stands in for the client secret until that is rotated."""
+        return tuple(v for v in (*values, self.client_secret, *_sent_hashes(params)) if v)
 
     # ---------------------------------------------------------------------------- sign-up
 
@@ -167,7 +172,7 @@ class CognitoApp:
             "UserAttributes": attribute_list(attrs),
             **self._hash_param(email),
         }
-        return CognitoCall("SignUp", params, "account", self._secrets(password), email)
+        return CognitoCall("SignUp", params, "account", self._secrets(params, password), email)
 
     def confirm_sign_up(self, email: str, code: str) -> CognitoCall:
         """``ConfirmSignUp`` with the code the user received."""
@@ -177,12 +182,13 @@ class CognitoApp:
             "ConfirmationCode": code,
             **self._hash_param(email),
         }
-        return CognitoCall("ConfirmSignUp", params, "code", self._secrets(code), email)
+        return CognitoCall("ConfirmSignUp", params, "code", self._secrets(params, code), email)
 
     def resend_confirmation(self, email: str) -> CognitoCall:
         """``ResendConfirmationCode``."""
         params = {"ClientId": self.client_id, "Username": email, **self._hash_param(email)}
-        return CognitoCall("ResendConfirmationCode", params, "account", self._secrets(), email)
+        secrets = self._secrets(params)
+        return CognitoCall("ResendConfirmationCode", params, "account", secrets, email)
 
     # ---------------------------------------------------------------------------- login
 
@@ -193,7 +199,7 @@ class CognitoApp:
             "AuthFlow": "USER_PASSWORD_AUTH",
             "AuthParameters": {"USERNAME": email, "PASSWORD": password, **self._hash(email)},
         }
-        return CognitoCall("InitiateAuth", params, "login", self._secrets(password), email)
+        return CognitoCall("InitiateAuth", params, "login", self._secrets(params, password), email)
 
     def refresh(self, refresh_token: str, username: str | None) -> CognitoCall:
         """``InitiateAuth`` with ``REFRESH_TOKEN_AUTH``; with a client secret the ``SECRET_HASH``
@@ -212,7 +218,7 @@ class CognitoApp:
             "AuthParameters": auth,
         }
         return CognitoCall(
-            "InitiateAuth", params, "refresh", self._secrets(refresh_token), username
+            "InitiateAuth", params, "refresh", self._secrets(params, refresh_token), username
         )
 
     def respond_to_challenge(
@@ -231,7 +237,7 @@ class CognitoApp:
         }
         if challenge.session:
             params["Session"] = challenge.session
-        secrets = self._secrets(challenge.session, *answers.values())
+        secrets = self._secrets(params, challenge.session, *answers.values())
         return CognitoCall("RespondToAuthChallenge", params, "login", secrets, username)
 
     # ---------------------------------------------------------------------------- passwords
@@ -239,7 +245,7 @@ class CognitoApp:
     def forgot_password(self, email: str) -> CognitoCall:
         """``ForgotPassword``: Cognito sends the user a reset code."""
         params = {"ClientId": self.client_id, "Username": email, **self._hash_param(email)}
-        return CognitoCall("ForgotPassword", params, "account", self._secrets(), email)
+        return CognitoCall("ForgotPassword", params, "account", self._secrets(params), email)
 
     def confirm_forgot_password(self, email: str, code: str, new_password: str) -> CognitoCall:
         """``ConfirmForgotPassword`` with the code and the new password."""
@@ -250,16 +256,15 @@ class CognitoApp:
             "Password": new_password,
             **self._hash_param(email),
         }
-        secrets = self._secrets(code, new_password)
+        secrets = self._secrets(params, code, new_password)
         return CognitoCall("ConfirmForgotPassword", params, "code", secrets, email)
 
     # ---------------------------------------------------------------------------- session
 
     def get_user(self, access_token: str) -> CognitoCall:
         """``GetUser``."""
-        return CognitoCall(
-            "GetUser", {"AccessToken": access_token}, "session", self._secrets(access_token)
-        )
+        params = {"AccessToken": access_token}
+        return CognitoCall("GetUser", params, "session", self._secrets(params, access_token))
 
     def update_user_attributes(
         self, access_token: str, attributes: Mapping[str, Any]
@@ -268,32 +273,44 @@ class CognitoApp:
         if not attributes:
             raise ConfigError("update_profile needs at least one attribute")
         params = {"AccessToken": access_token, "UserAttributes": attribute_list(attributes)}
-        return CognitoCall("UpdateUserAttributes", params, "session", self._secrets(access_token))
+        return CognitoCall(
+            "UpdateUserAttributes", params, "session", self._secrets(params, access_token)
+        )
 
     def change_password(self, access_token: str, old: str, new: str) -> CognitoCall:
         """``ChangePassword``."""
         params = {"AccessToken": access_token, "PreviousPassword": old, "ProposedPassword": new}
-        secrets = self._secrets(access_token, old, new)
+        secrets = self._secrets(params, access_token, old, new)
         return CognitoCall("ChangePassword", params, "change_password", secrets)
 
     def global_sign_out(self, access_token: str) -> CognitoCall:
         """``GlobalSignOut``: every token of the user is revoked, on every device."""
-        return CognitoCall(
-            "GlobalSignOut", {"AccessToken": access_token}, "session", self._secrets(access_token)
-        )
+        params = {"AccessToken": access_token}
+        return CognitoCall("GlobalSignOut", params, "session", self._secrets(params, access_token))
 
     def revoke_token(self, refresh_token: str) -> CognitoCall:
         """``RevokeToken`` of a refresh token (and the access tokens issued from it)."""
         params = {"Token": refresh_token, "ClientId": self.client_id}
         if self.client_secret is not None:
             params["ClientSecret"] = self.client_secret
-        return CognitoCall("RevokeToken", params, "session", self._secrets(refresh_token))
+        return CognitoCall("RevokeToken", params, "session", self._secrets(params, refresh_token))
 
     def health_probe(self) -> CognitoCall:
         """A refresh with :data:`HEALTH_PROBE_TOKEN`: ``NotAuthorizedException`` proves the pool
         and the app client answer; ``ResourceNotFoundException`` that one of them is missing."""
         call = self.refresh(HEALTH_PROBE_TOKEN, "midil-health-probe")
         return CognitoCall(call.operation, call.params, "health", call.secrets)
+
+
+def _sent_hashes(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``SecretHash`` / ``SECRET_HASH`` values in ``params`` (top level, ``AuthParameters``
+    or ``ChallengeResponses``)."""
+    found = [params.get("SecretHash")]
+    for name in ("AuthParameters", "ChallengeResponses"):
+        nested = params.get(name)
+        if isinstance(nested, Mapping):
+            found.append(nested.get("SECRET_HASH"))
+    return tuple(v for v in found if isinstance(v, str) and v)
 
 
 # ------------------------------------------------------------------------------- answers

@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from midil_common.auth.cognito_flows import secret_hash
 from midil_common.auth.jws import decode_payload, parse_token
 from midil_common.aws_errors import AWSRetryPolicy
 from midil_common.errors import MidilError, UserAuthError, UserPoolUnavailableError
@@ -268,3 +270,92 @@ def test_botocore_exception_not_in_the_chain(
     exc = info.value
     assert exc.__cause__ is None and exc.__context__ is None
     assert PASSWORD not in _shown(exc)
+
+
+CLIENT_SECRET = "app-client-Secret-value"
+EMAIL = "ada@example.com"
+
+
+def _echo_hash(body: dict[str, Any], code: str) -> tuple[int, dict[str, Any]]:
+    """An error quoting the hash the request sent, as AWS validation errors quote a value."""
+    nested = body.get("AuthParameters") or body.get("ChallengeResponses") or {}
+    sent = body.get("SecretHash") or nested.get("SECRET_HASH")
+    assert sent, "the request carried no hash"
+    message = (
+        f"1 validation error detected: Value '{sent}' at 'secretHash' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [\\w+=/]+"
+    )
+    return 400, {"__type": code, "message": message}
+
+
+HASHED_CALLS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "register": ("SignUp", lambda c: c.register(EMAIL, PASSWORD)),
+    "confirm_registration": ("ConfirmSignUp", lambda c: c.confirm_registration(EMAIL, "123456")),
+    "resend_confirmation": ("ResendConfirmationCode", lambda c: c.resend_confirmation(EMAIL)),
+    "login": ("InitiateAuth", lambda c: c.login(EMAIL, PASSWORD)),
+    "forgot_password": ("ForgotPassword", lambda c: c.forgot_password(EMAIL)),
+    "reset_password": (
+        "ConfirmForgotPassword",
+        lambda c: c.reset_password(EMAIL, "123456", PASSWORD),
+    ),
+}
+
+
+@pytest.mark.parametrize("code", ["InvalidParameterException", "InvalidPasswordException"])
+@pytest.mark.parametrize("call", sorted(HASHED_CALLS))
+def test_echoed_secret_hash_is_redacted(
+    shell: Any,
+    standin: CognitoStandIn,
+    local_issuer: Any,
+    caplog: pytest.LogCaptureFixture,
+    call: str,
+    code: str,
+) -> None:
+    # The hash with the user name stands in for the client secret: it must be redacted like it.
+    caplog.set_level(logging.DEBUG, logger="midil")
+    client = shell.make(
+        "CognitoUserClient",
+        CognitoStandIn.POOL_ID,
+        CognitoStandIn.CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        endpoint_url=standin.endpoint_url,
+        authorizer=shell.make("JWTAuthorizer", local_issuer.url),
+        retry=AWSRetryPolicy(max_attempts=1),
+    )
+    operation, invoke = HASHED_CALLS[call]
+    standin.script[operation] = lambda body: _echo_hash(body, code)
+    with pytest.raises(UserAuthError) as info:
+        shell.run(invoke(client))
+    _assert_hash_hidden(info.value, secret_hash(EMAIL, CognitoStandIn.CLIENT_ID, CLIENT_SECRET))
+    assert CLIENT_SECRET not in caplog.text
+
+
+def test_echoed_secret_hash_of_a_refresh_is_redacted(
+    shell: Any, standin: CognitoStandIn, local_issuer: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="midil")
+    client = shell.make(
+        "CognitoUserClient",
+        CognitoStandIn.POOL_ID,
+        CognitoStandIn.CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        endpoint_url=standin.endpoint_url,
+        authorizer=shell.make("JWTAuthorizer", local_issuer.url),
+        retry=AWSRetryPolicy(max_attempts=1),
+    )
+    session = shell.run(client.login(EMAIL, PASSWORD))
+    standin.script["InitiateAuth:REFRESH_TOKEN_AUTH"] = lambda body: _echo_hash(
+        body, "InvalidParameterException"
+    )
+    with pytest.raises(UserAuthError) as info:
+        shell.run(session.refresh())
+    # The refresh's hash is over the Cognito user name the token carries.
+    _assert_hash_hidden(info.value, secret_hash(EMAIL, CognitoStandIn.CLIENT_ID, CLIENT_SECRET))
+
+
+def _assert_hash_hidden(exc: BaseException, hashed: str) -> None:
+    detail = getattr(exc, "detail", None)
+    formatted = "".join(traceback.format_exception(exc))
+    assert "secretHash" in str(exc)  # the echo reached the message, with the value redacted
+    for text in (str(exc), repr(exc), str(detail), _shown(exc), formatted):
+        assert hashed not in text and CLIENT_SECRET not in text
