@@ -116,6 +116,14 @@ class _Section(BaseModel):
     # -o json` could not print it as JSON.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    def __repr_args__(self) -> Any:
+        # Some URLs take a query (the token endpoint's, RFC 6749 section 3.2), and a query may
+        # hold a secret: a repr lands in logs and tracebacks, so its values are masked.
+        from midil_common.http.urls import masked_url
+
+        for name, value in super().__repr_args__():
+            yield name, masked_url(value) if isinstance(value, str) and "://" in value else value
+
 
 class AuthSettings(_Section):
     """Inbound token verification (``MIDIL_AUTH__...``).

@@ -152,3 +152,23 @@ def test_a_refused_issuer_is_not_echoed(issuer: str) -> None:
             if asyncio.iscoroutine(made):  # pragma: no cover - constructors are not coroutines
                 asyncio.run(made)
         assert PW not in str(built.value)
+
+
+@pytest.mark.parametrize("shell", [midil_sync, midil_async])
+def test_reprs_mask_the_query_values_of_urls(
+    monkeypatch: pytest.MonkeyPatch, shell: object
+) -> None:
+    # A token endpoint may take a query (RFC 6749 section 3.2), and a query may hold a secret;
+    # a repr lands in logs and tracebacks.
+    monkeypatch.setenv("MIDIL_AUTH__JWKS_URL", "https://idp.example/jwks?sig=SEKRET-1")
+    monkeypatch.setenv("MIDIL_SERVICE_AUTH__TOKEN_URL", "https://idp.example/token?k=SEKRET-2")
+    monkeypatch.setenv("MIDIL_SERVICE_AUTH__CLIENT_ID", "svc")
+    monkeypatch.setenv("MIDIL_SERVICE_AUTH__CLIENT_SECRET", "SEKRET-3")
+    settings = load_settings()
+    provider = shell.ClientCredentialsProvider.from_settings(settings)  # type: ignore[attr-defined]
+    client = shell.HttpClient(  # type: ignore[attr-defined]
+        "https://api.example/v1?sig=SEKRET-4", auth=provider
+    )
+    shown = repr(settings) + repr(settings.auth) + repr(provider) + repr(client)
+    assert "SEKRET" not in shown
+    assert "https://idp.example/jwks?sig=" in shown and "https://api.example/v1?sig=" in shown

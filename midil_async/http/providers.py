@@ -30,6 +30,7 @@ from midil_common.auth.tokens import AccessToken
 from midil_common.errors import ConfigError, TokenRequestError, TransportError
 from midil_common.http.prepare import TimeoutInput
 from midil_common.http.retry import RetryPolicy
+from midil_common.http.urls import masked_url
 
 if TYPE_CHECKING:
     from midil_common.settings import MidilSettings
@@ -111,7 +112,7 @@ class ClientCredentialsProvider:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(token_url={self._credentials.token_url!r}, "
+            f"{type(self).__name__}(token_url={masked_url(self._credentials.token_url)!r}, "
             f"client_id={self._credentials.client_id!r}, client_secret='***')"
         )
 

@@ -68,6 +68,26 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
+def masked_url(url: str, mask: str = "***") -> str:
+    """``url`` with its user info, each query value and its fragment replaced by ``mask``: a URL
+    may carry a password in any of them (``https://user:pw@host``, ``?client_secret=...``). The
+    rest (scheme, host, path and the query's names) stays, as it says which endpoint is meant."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return mask
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = mask + "@" + netloc.rpartition("@")[2]
+    # A component without "=" (``?s3cret``) is all value.
+    query = "&".join(
+        (f"{pair.partition('=')[0]}={mask}" if "=" in pair else mask) if pair else pair
+        for pair in parts.query.split("&")
+    )
+    fragment = mask if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
 def join_url(base_url: str | None, url: str) -> str:
     """``url`` resolved against ``base_url`` without dropping the base's path segments.
 

@@ -43,26 +43,11 @@ def _masked(name: str, value: Any) -> Any:
 
 
 def masked_url(url: str) -> str:
-    """``url`` with its user info, each query value and its fragment masked: a URL may carry a
-    password in any of them (``https://user:pw@host``, ``?client_secret=...``), and the settings
-    accept a query in some URLs (the token endpoint's). The rest (scheme, host, path and the
-    query's names) stays, as it says which endpoint is configured."""
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` with its user info, each query value and its fragment masked (see
+    :func:`midil_common.http.urls.masked_url`)."""
+    from midil_common.http.urls import masked_url as core_masked_url
 
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return MASK
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = MASK + "@" + netloc.rpartition("@")[2]
-    # A component without "=" (``?s3cret``) is all value.
-    query = "&".join(
-        (f"{pair.partition('=')[0]}={MASK}" if "=" in pair else MASK) if pair else pair
-        for pair in parts.query.split("&")
-    )
-    fragment = MASK if parts.fragment else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+    return core_masked_url(url, MASK)
 
 
 def _rows(settings: Any, sections: tuple[str, ...]) -> list[dict[str, Any]]:

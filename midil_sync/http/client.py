@@ -34,7 +34,7 @@ from midil_common.http.retry import (
     credentials_still_current,
 )
 from midil_common.http.types import HeadersInput, Request, Response
-from midil_common.http.urls import ParamsInput
+from midil_common.http.urls import ParamsInput, masked_url
 from midil_sync._primitives import IS_ASYNC, Lock, StateLock, sleep
 from midil_sync._transport import RawResponse, Transport, head_of, iter_capped
 
@@ -194,7 +194,9 @@ class HttpClient:
         return self._config.retry
 
     def __repr__(self) -> str:
-        return f"HttpClient(base_url={self._config.base_url!r}, auth={self._auth!r})"
+        base_url = self._config.base_url
+        shown = None if base_url is None else masked_url(base_url)  # a query may hold a secret
+        return f"HttpClient(base_url={shown!r}, auth={self._auth!r})"
 
     # ----------------------------------------------------------------------------- requests
 
