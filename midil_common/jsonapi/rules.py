@@ -88,6 +88,9 @@ class _Pass:
         self.found += 1
         if len(self.errors) >= MAX_ERRORS:
             return
+        if not ptr.isascii():
+            # A member name holding a lone surrogate: escaped, so the error document can be written.
+            ptr = ptr.encode("utf-8", "backslashreplace").decode()
         self.errors.append(
             ErrorObject(
                 status="400",

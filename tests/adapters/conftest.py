@@ -147,6 +147,17 @@ CASES = [
         headers={"Accept": JSONAPI + '; ext="https://example.com/ext/none"'},
     ),
     Case("issuer_down", 503, down=True, code="issuer_unavailable"),
+    # JSON's "\ud800" is a lone surrogate: every adapter refuses it as the document it is in,
+    # rather than accept it and fail to write the response (a 500).
+    Case(
+        "lone_surrogate_in_an_attribute",
+        400,
+        method="POST",
+        token="write",
+        headers={"Content-Type": JSONAPI},
+        body=b'{"data":{"type":"articles","attributes":{"title":"\\ud800"}}}',
+        code="invalid_document",
+    ),
     # Servers pass a folded header's line break through; a regex that stops at it used to backtrack
     # over every space, quadratically (tens of seconds here).
     Case(
