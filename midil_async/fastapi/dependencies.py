@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBearer, SecurityScopes
 
 from midil_async.fastapi.exceptions import MidilHTTPException
-from midil_async.fastapi.middleware import TOKEN_SOURCE_KEY
+from midil_async.fastapi.middleware import TOKEN_SOURCE_KEY, joined_header
 from midil_common.adapters import (
     AuthOptions,
     Match,
@@ -118,7 +118,7 @@ class Authenticated(HTTPBearer):
         if claims is not None:
             return claims  # type: ignore[no-any-return]
         get_cookie = request.cookies.get if self.options.source.cookie else None
-        token = self.options.token(request.headers.get, get_cookie)
+        token = self.options.token(joined_header(request.headers), get_cookie)
         if token is None:
             return None
         claims = await self.authorizer.verify(token)
@@ -237,7 +237,7 @@ async def _ask_remote(
     if source is None:
         source = getattr(request.state, TOKEN_SOURCE_KEY, None) or _DEFAULT_SOURCE
     get_cookie = request.cookies.get if source.cookie else None
-    token = source.extract(request.headers.get, get_cookie)
+    token = source.extract(joined_header(request.headers), get_cookie)
     if token is None:
         raise MissingTokenError()
     try:

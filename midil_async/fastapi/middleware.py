@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from starlette.datastructures import Headers
@@ -24,6 +24,22 @@ if TYPE_CHECKING:
 __all__ = ["AuthMiddleware"]
 
 TOKEN_SOURCE_KEY = "midil_token_source"
+
+
+def joined_header(headers: Headers) -> Callable[[str], str | None]:
+    """A header getter joining repeated fields with ``", "``, as WSGI servers do (RFC 9110 5.3).
+
+    Starlette's ``get`` answers with the first field only: two ``Authorization`` fields would let
+    the first token through where Flask and Django see both and refuse them as malformed.
+    """
+
+    def get(name: str) -> str | None:
+        values = headers.getlist(name)
+        return ", ".join(values) if values else None
+
+    return get
+
+
 """The ``request.state`` key of the middleware's ``TokenSource`` (where to read the token again)."""
 
 log = logging.getLogger("midil.adapters.fastapi")
@@ -94,7 +110,7 @@ class AuthMiddleware:
         # A websocket handshake is a GET: excluded paths and optional auth apply the same way.
         method = scope["method"] if kind == "http" else "GET"
         try:
-            plan = self.options.plan(method, scope["path"], headers.get, get_cookie)
+            plan = self.options.plan(method, scope["path"], joined_header(headers), get_cookie)
             if plan.token is not None:
                 claims = await self.authorizer.verify(plan.token)
         except MidilError as exc:
