@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from midil_common.adapters import ErrorResponse, error_response, refuse_unless
 from midil_common.adapters.logs import log_checker_failure, log_failure
+from midil_common.errors import InvalidDocumentError, InvalidQueryError, JSONAPIError
 
 if TYPE_CHECKING:
     from midil_common.auth.claims import TokenClaims
@@ -18,6 +19,26 @@ if TYPE_CHECKING:
     from midil_sync.django.conf import MidilConfig
 
 log = logging.getLogger("midil.adapters.django")
+
+
+def request_limit_error(exc: BaseException) -> JSONAPIError | None:
+    """The kit's error for Django's request limits, or None for anything else: more than
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields (a query, a form) or a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``. Django raises them as ``SuspiciousOperation`` and would answer
+    with its own HTML page; a JSON:API client gets an error document like any other refusal."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    if isinstance(exc, RequestDataTooBig):
+        return InvalidDocumentError(
+            "the request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE)",
+            status=413,
+        )
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return InvalidQueryError(
+            "the request has more fields than the server accepts "
+            "(DATA_UPLOAD_MAX_NUMBER_FIELDS, DATA_UPLOAD_MAX_NUMBER_FILES)"
+        )
+    return None
 
 
 def http_response(err: ErrorResponse) -> HttpResponse:

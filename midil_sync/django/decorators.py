@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
 
 from midil_common.adapters import (
@@ -31,6 +32,7 @@ from midil_sync.django._http import (
     attach,
     averify,
     error_http_response,
+    request_limit_error,
     request_token,
     verify,
 )
@@ -128,6 +130,11 @@ def _guard(
                 return fn(*args, **kwargs)
             except MidilError as exc:
                 return error_http_response(exc, config)
+            except SuspiciousOperation as exc:
+                refusal = request_limit_error(exc)
+                if refusal is None:
+                    raise
+                return error_http_response(refusal, config)
 
         return wrapper
 
@@ -145,6 +152,11 @@ def _guard(
                 return await fn(*args, **kwargs)
             except MidilError as exc:
                 return error_http_response(exc, config)
+            except SuspiciousOperation as exc:
+                refusal = request_limit_error(exc)
+                if refusal is None:
+                    raise
+                return error_http_response(refusal, config)
 
         return wrapper
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
 from midil_common.adapters.jsonapi import MEDIA_TYPE, query_rules, render_document
+from midil_sync.django._http import request_limit_error
 
 if TYPE_CHECKING:
     from midil_common.jsonapi import QueryParams
@@ -44,7 +46,15 @@ def jsonapi_query(
         default_page_size=default_page_size,
         max_include_depth=max_include_depth,
     )
-    return rules.parse((k, v) for k, values in django_request.GET.lists() for v in values)
+    try:
+        pairs = [(k, v) for k, values in django_request.GET.lists() for v in values]
+    except SuspiciousOperation as exc:
+        refusal = request_limit_error(exc)
+        if refusal is None:
+            raise
+    else:
+        return rules.parse(pairs)
+    raise refusal from None
 
 
 def jsonapi_response(

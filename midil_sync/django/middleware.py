@@ -30,7 +30,14 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 from midil_common.errors import MidilError
-from midil_sync.django._http import attach, averify, error_http_response, request_token, verify
+from midil_sync.django._http import (
+    attach,
+    averify,
+    error_http_response,
+    request_limit_error,
+    request_token,
+    verify,
+)
 from midil_sync.django.conf import MidilConfig, get_config
 from midil_sync.django.context import in_context, in_context_async, opened
 
@@ -102,6 +109,9 @@ class AuthMiddleware:
         """Render kit errors raised by views as JSON:API responses; leave the rest to Django."""
         if isinstance(exception, MidilError):
             return error_http_response(exception, get_config())
+        refusal = request_limit_error(exception)
+        if refusal is not None:
+            return error_http_response(refusal, get_config())
         return None
 
 

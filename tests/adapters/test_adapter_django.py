@@ -311,3 +311,28 @@ def test_wsgi_server(
         )
         assert ok.status_code == 200
         assert ok.json()["data"][0]["attributes"] == {"title": "JSON:API in practice"}
+
+
+def test_django_request_limits_are_json_api_errors(
+    configured: None, tokens: dict[str, str]
+) -> None:
+    # Django refuses more than DATA_UPLOAD_MAX_NUMBER_FIELDS query pairs and bodies over
+    # DATA_UPLOAD_MAX_MEMORY_SIZE with SuspiciousOperation, which it would answer with its own
+    # HTML 400 page.
+    client = Client()
+    auth = {"Authorization": f"Bearer {tokens['read']}", "Accept": JSONAPI}
+    query = "&".join(["filter[title]=a"] * 1001)
+    for path in ("/articles", "/async/articles", "/api/articles"):
+        many = client.get(f"{path}?{query}", headers=auth)
+        assert many.status_code == 400, (path, many.content[:200])
+        assert many["Content-Type"] == JSONAPI and many.json()["errors"], path
+    auth["Authorization"] = f"Bearer {tokens['write']}"
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
+        big = client.post(
+            "/articles",
+            data=b'{"data": "' + b"x" * 2000 + b'"}',
+            content_type=JSONAPI,
+            headers=auth,
+        )
+    assert big.status_code == 413, big.content[:200]
+    assert big["Content-Type"] == JSONAPI and big.json()["errors"][0]["status"] == "413"

@@ -23,7 +23,7 @@ from midil_common.adapters import (
     json_pointer,
 )
 from midil_common.errors import InvalidTokenError, MidilError, PermissionDeniedError
-from midil_sync.django._http import http_response
+from midil_sync.django._http import http_response, request_limit_error
 from midil_sync.django.conf import get_config
 
 if TYPE_CHECKING:
@@ -144,6 +144,9 @@ def jsonapi_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Htt
         return _response(error_response(exc.midil_error, realm=realm))
     if isinstance(exc, MidilError):
         return _response(error_response(exc, realm=realm))
+    limit = request_limit_error(exc)
+    if limit is not None:
+        return _response(error_response(limit, realm=realm))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
