@@ -24,8 +24,9 @@ from midil_common.aws_errors import (
     invalid_response_info,
     transport_info,
 )
-from midil_common.errors import MidilError
+from midil_common.errors import ConfigError, MidilError
 from midil_common.extras import require
+from midil_common.http.urls import check_url
 
 if TYPE_CHECKING:
     import asyncio
@@ -78,6 +79,16 @@ async def client(
         **dict(credentials or {}),
     )
     return await context.__aenter__()
+
+
+def build_failed(service: str, failed: str) -> ConfigError:
+    """The error of a ``service`` client botocore refused to build (``failed``: the name of its
+    exception, which says which setting is wrong: ``NoRegionError``, ``InvalidRegionError``,
+    ``ValueError`` for an endpoint)."""
+    return ConfigError(
+        f"cannot build the AWS {service} client ({failed}): check endpoint_url and region",
+        variable="endpoint_url",
+    )
 
 
 def failure(service: str, operation: str, exc: BaseException) -> AWSErrorInfo | None:
@@ -144,6 +155,11 @@ class AWSClient:
         retry: AWSRetryPolicy = AWS_RETRY_POLICY,
     ) -> None:
         require("midil_async", "aiobotocore", EXTRA, "aiobotocore")
+        if endpoint_url is not None:
+            # botocore refuses some URLs (a host with "_") with ValueError("Invalid endpoint:
+            # <url>"), which quotes user info (a password) in full; checked here, the URL is
+            # refused early, with a typed error that never echoes it.
+            check_url(endpoint_url, what="endpoint_url")
         self.service = service
         self.region = region
         self.endpoint_url = endpoint_url
@@ -163,7 +179,18 @@ class AWSClient:
         return f"AWSClient({self.service!r}, region={self.region!r})"
 
     def _holder(self) -> _PerLoop:
-        return _PerLoop(lambda: client(self.service, **self._options))
+        return _PerLoop(self._build)
+
+    async def _build(self) -> Any:
+        try:
+            return await client(self.service, **self._options)
+        except (MidilError, ImportError):
+            raise  # the kit's own errors, and require()'s install hint, say what to do already
+        except Exception as exc:
+            failed = type(exc).__name__
+        # Raised out of the except block: botocore's text (ValueError("Invalid endpoint: <url>"))
+        # can quote the endpoint's user info, so it is neither in the message nor the chain.
+        raise build_failed(self.service, failed)
 
     async def get(self) -> Any:
         """The aiobotocore client of the running loop (built now if there is none yet)."""

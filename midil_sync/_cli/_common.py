@@ -65,6 +65,7 @@ def aws_options(func: F) -> F:
         envvar="MIDIL_EVENTS__ENDPOINT_URL",
         show_envvar=True,
         metavar="URL",
+        callback=_endpoint_url,
         help="Another AWS endpoint: a local emulator such as moto or LocalStack.",
     )(func)
     return click.option(
@@ -74,6 +75,22 @@ def aws_options(func: F) -> F:
         metavar="REGION",
         help="The AWS region (default: the AWS configuration's, AWS_REGION).",
     )(func)
+
+
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--endpoint-url`` checked as the settings check ``MIDIL_EVENTS__ENDPOINT_URL``: the option
+    (and the variable, read here without the settings) would otherwise reach botocore, whose
+    ``Invalid endpoint: <url>`` quotes a password in the URL's user info."""
+    if value is None:
+        return None
+    from midil_common.errors import InvalidURLError
+    from midil_common.http.urls import check_url
+
+    try:
+        return check_url(value, what="endpoint URL")
+    except InvalidURLError as exc:
+        message = str(exc)  # check_url never echoes the URL
+    raise click.BadParameter(message, ctx=ctx, param=param)
 
 
 def is_terminal(stream: Any) -> bool:
