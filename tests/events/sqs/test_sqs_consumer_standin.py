@@ -49,7 +49,9 @@ def test_a_delete_entry_that_failed_retryably_is_sent_again(
     consumer.on("**")(shell.handler(lambda e: time.sleep(0.05)))
     stats = shell.run_until_empty(consumer)
     assert stats.handled == 3 and stats.deleted == 3 and stats.delete_failed == 0
-    assert len(stand_in.calls_of("DeleteMessageBatch")) < 3 + 2  # batched
+    # One call per message and one per retry at most; fewer when the handlers end together (how
+    # many do depends on the machine's load, so no fewer is asserted).
+    assert len(stand_in.calls_of("DeleteMessageBatch")) <= 3 + 2
     sent = _handles(stand_in.calls_of("DeleteMessageBatch"))
     assert sorted(sent) == sorted([m["ReceiptHandle"] for m in batch] + [flaky, flaky])
 
