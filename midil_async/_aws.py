@@ -20,11 +20,12 @@ from midil_common.aws_errors import (
     AWSErrorInfo,
     AWSRetryPolicy,
     ErrorMapper,
+    build_failed,
     error_info,
     invalid_response_info,
     transport_info,
 )
-from midil_common.errors import ConfigError, MidilError
+from midil_common.errors import MidilError
 from midil_common.extras import require
 from midil_common.http.urls import check_url
 
@@ -79,16 +80,6 @@ async def client(
         **dict(credentials or {}),
     )
     return await context.__aenter__()
-
-
-def build_failed(service: str, failed: str) -> ConfigError:
-    """The error of a ``service`` client botocore refused to build (``failed``: the name of its
-    exception, which says which setting is wrong: ``NoRegionError``, ``InvalidRegionError``,
-    ``ValueError`` for an endpoint)."""
-    return ConfigError(
-        f"cannot build the AWS {service} client ({failed}): check endpoint_url and region",
-        variable="endpoint_url",
-    )
 
 
 def failure(service: str, operation: str, exc: BaseException) -> AWSErrorInfo | None:

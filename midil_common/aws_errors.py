@@ -28,6 +28,7 @@ __all__ = [
     "AWSErrorInfo",
     "AWSRetryPolicy",
     "ErrorMapper",
+    "build_failed",
     "error_info",
     "invalid_response_info",
     "redact",
@@ -158,6 +159,16 @@ def transport_info(
         code=f"Transport.{kind}",
         transport=kind,
         request_sent=request_sent and kind != "connect",
+    )
+
+
+def build_failed(service: str, failed: str) -> ConfigError:
+    """The error of a ``service`` client botocore refused to build (``failed``: the name of its
+    exception, which says which setting is wrong: ``NoRegionError``, ``InvalidRegionError``,
+    ``ValueError`` for an endpoint)."""
+    return ConfigError(
+        f"cannot build the AWS {service} client ({failed}): check endpoint_url and region",
+        variable="endpoint_url",
     )
 
 
