@@ -482,7 +482,8 @@ def load_settings(**overrides: Any) -> MidilSettings:
         failure = _validation_failure(exc)
     except SettingsError as exc:
         # A section variable (MIDIL_SERVICE_AUTH='{...}') that is not JSON.
-        failure = _json_failure(_SETTINGS_FIELD.search(str(exc)))
+        named = _SETTINGS_FIELD.search(str(exc))
+        failure = _json_failure(named.group(1) if named else None)
     except (ValueError, RecursionError):
         # RecursionError: a section variable nested deeper than the interpreter's stack.
         failure = _json_failure(None)
@@ -508,12 +509,12 @@ def _validation_failure(exc: ValidationError) -> ConfigError:
     return ConfigError(message, variable=variable)
 
 
-def _json_failure(field: re.Match[str] | None) -> ConfigError:
-    """The error of a section variable that is not valid JSON, named by pydantic-settings'
-    message (``field``) or else found by decoding each section variable again."""
+def _json_failure(field: str | None) -> ConfigError:
+    """The error of a section variable that is not valid JSON, found by decoding each section
+    variable again, or else named by the ``field`` of pydantic-settings' message."""
     variable = _undecodable_section(os.environ)
     if variable is None:
-        variable = ENV_PREFIX + (field.group(1).upper() if field else "...")
+        variable = ENV_PREFIX + (field.upper() if field else "...")
     return ConfigError(
         f"{variable}: not a valid JSON object (or nested too deeply)", variable=variable
     )
