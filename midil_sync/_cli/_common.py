@@ -166,19 +166,9 @@ def printable(text: str) -> str:
     return "".join(_text_escape(c) if _unsafe(c) else c for c in text)
 
 
-_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
-
-
 def _text_escape(char: str) -> str:
-    short = _SHORT_ESCAPES.get(char)
-    if short is not None:
-        return short
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
+    # Python's own escapes: \t, \r, \x1b, \u202e, \U000e0001 (a lone surrogate too).
+    return char.encode("unicode_escape").decode("ascii")
 
 
 def render_time(seconds: Any) -> str:
