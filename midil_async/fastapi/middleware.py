@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["AuthMiddleware"]
 
 TOKEN_SOURCE_KEY = "midil_token_source"
+"""The ``request.state`` key of the middleware's ``TokenSource`` (where to read the token again)."""
 
 
 def joined_header(headers: Headers) -> Callable[[str], str | None]:
@@ -39,8 +40,6 @@ def joined_header(headers: Headers) -> Callable[[str], str | None]:
 
     return get
 
-
-"""The ``request.state`` key of the middleware's ``TokenSource`` (where to read the token again)."""
 
 log = logging.getLogger("midil.adapters.fastapi")
 
