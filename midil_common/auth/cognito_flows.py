@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from midil_common.auth.cognito import parse_user_pool_id
 from midil_common.auth.jws import decode_payload, parse_token
-from midil_common.auth.oauth import _number
+from midil_common.auth.oauth import lifetime_seconds
 from midil_common.auth.users import (
     CodeDelivery,
     Registration,
@@ -345,7 +345,7 @@ def parse_auth_result(
         raise UserAuthError("Cognito answered the login without an access token")
     # An ExpiresIn that is no finite number of seconds up to ten years (10**400, NaN, 1e300) is
     # ignored like OAuth's expires_in: the expiry then comes from the token's exp claim.
-    expires_in = _number(result.get("ExpiresIn"))
+    expires_in = lifetime_seconds(result.get("ExpiresIn"))
     expires_at = None if expires_in is None else now + expires_in
     id_token = result.get("IdToken")
     refresh = result.get("RefreshToken")

@@ -39,6 +39,7 @@ __all__ = [
     "ClientCredentials",
     "check_credential",
     "cognito_token_url",
+    "lifetime_seconds",
     "parse_token_response",
     "redaction_forms",
     "refresh_leeway",
@@ -237,7 +238,7 @@ def parse_token_response(
             "(RFC 6749 appendix A.12)",
             status_code=response.status_code,
         )
-    expires_in = _number(doc.get("expires_in"))
+    expires_in = lifetime_seconds(doc.get("expires_in"))
     token_type = doc.get("token_type")
     if token_type is not None and (
         not isinstance(token_type, str) or _TOKEN_TYPE.fullmatch(token_type) is None
@@ -335,7 +336,9 @@ def server_text(value: object, secrets: list[str]) -> str | None:
     return _UNPRINTABLE.sub("?", value[: _MAX_DESCRIPTION * 4])[:_MAX_DESCRIPTION]
 
 
-def _number(value: object) -> float | None:
+def lifetime_seconds(value: object) -> float | None:
+    """A token's ``expires_in`` (OAuth) or ``ExpiresIn`` (Cognito) as seconds, or None when it is
+    no lifetime: not a number, not finite, negative, or longer than ten years."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
